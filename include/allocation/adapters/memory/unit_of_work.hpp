@@ -1,0 +1,98 @@
+// allocation — the in-memory unit of work: real rollback, safe on several threads.
+// SPDX-License-Identifier: MIT
+#ifndef ALLOCATION_ADAPTERS_MEMORY_UNIT_OF_WORK_HPP
+#define ALLOCATION_ADAPTERS_MEMORY_UNIT_OF_WORK_HPP
+
+#include <mutex>    // unique_lock
+#include <utility>  // exchange, move
+#include <vector>   // vector
+
+#include <allocation/adapters/memory/repository.hpp>
+#include <allocation/error.hpp>
+#include <allocation/ports/unit_of_work.hpp>
+
+namespace allocation::memory {
+
+/// A unit of work over a memory::store. Products it gets are changed in place and held; commit()
+/// keeps the changes and publishes the new products and batch references, rollback() (also on
+/// destruction without commit) undoes them exactly. The unit of work can be used again after
+/// either.
+template <class Product = allocation::product>
+class unit_of_work {
+public:
+    using product_type = Product;
+    using event_type = typename Product::event_type;
+
+    explicit unit_of_work(store<Product>& s) noexcept : store_(&s), products_(s) {}
+    unit_of_work(const unit_of_work&) = delete;
+    auto operator=(const unit_of_work&) -> unit_of_work& = delete;
+    ~unit_of_work() { rollback(); }
+
+    [[nodiscard]] auto products() noexcept -> repository<Product>& { return products_; }
+
+    /// Keeps every change. Errors: errc::duplicate_product or errc::duplicate_batch when another
+    /// unit of work committed the same new SKU or batch reference first (nothing is kept then).
+    auto commit() -> result<void> {
+        {
+            std::unique_lock lock(store_->mutex_);
+            // Check everything first, so that a failed commit changes nothing.
+            std::vector<std::pair<typename Product::batch_ref_type, typename Product::sku_type>> refs;
+            for (const auto& p : products_.added_) {
+                if (store_->products_.contains(p->sku())) return fail(errc::duplicate_product);
+                for (const auto& b : p->batches()) refs.emplace_back(b.ref(), p->sku());
+            }
+            for (auto* s : products_.held_) {
+                for (const auto& c : s->product.changes()) {
+                    if (c.what == Product::change::kind::batch_added) {
+                        refs.emplace_back(s->product.batches()[c.batch].ref(), s->product.sku());
+                    }
+                }
+            }
+            for (const auto& [ref, key] : refs) {
+                if (const auto it = store_->batches_.find(ref); it != store_->batches_.end() && it->second != key) {
+                    return fail(errc::duplicate_batch);
+                }
+            }
+            for (auto& [ref, key] : refs) store_->batches_.insert_or_assign(std::move(ref), std::move(key));
+            for (auto& p : products_.added_) {
+                collect(*p);
+                auto key = p->sku();
+                store_->products_.emplace(std::move(key),
+                                          std::make_unique<typename store<Product>::slot>(std::move(*p)));
+            }
+        }
+        for (auto* s : products_.held_) collect(s->product);
+        products_.release(true);
+        return success();
+    }
+
+    /// Undoes every change not committed. Never fails.
+    void rollback() noexcept { products_.release(false); }
+
+    /// The events of what was committed so far, each returned once.
+    [[nodiscard]] auto collect_new_events() -> std::vector<event_type> { return std::exchange(events_, {}); }
+
+private:
+    auto fail(errc e) -> result<void> {
+        rollback();
+        return e;
+    }
+    void collect(Product& p) {
+        if (events_.empty()) {
+            events_ = p.take_events();
+        } else {
+            for (auto& e : p.take_events()) events_.push_back(std::move(e));
+        }
+    }
+
+    store<Product>* store_;
+    repository<Product> products_;
+    std::vector<event_type> events_;
+};
+
+static_assert(allocation::unit_of_work<unit_of_work<>>);
+static_assert(allocation::unit_of_work_factory<store<>>);
+
+}  // namespace allocation::memory
+
+#endif  // ALLOCATION_ADAPTERS_MEMORY_UNIT_OF_WORK_HPP

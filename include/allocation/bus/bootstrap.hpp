@@ -1,0 +1,116 @@
+// allocation — bootstrap: a message bus with the application's adapters wired to its events.
+// SPDX-License-Identifier: MIT
+#ifndef ALLOCATION_BUS_BOOTSTRAP_HPP
+#define ALLOCATION_BUS_BOOTSTRAP_HPP
+
+#include <functional>   // reference_wrapper
+#include <memory>       // shared_ptr, make_shared
+#include <string>       // string
+#include <type_traits>  // decay_t
+#include <utility>      // forward, move
+
+#include <fmt/format.h>
+
+#include <allocation/bus/message_bus.hpp>
+#include <allocation/domain/events.hpp>
+#include <allocation/ports/allocations_view.hpp>
+#include <allocation/ports/notifications.hpp>
+#include <allocation/ports/publisher.hpp>
+#include <allocation/ports/unit_of_work.hpp>
+
+namespace allocation {
+
+/// Settings of bootstrap().
+struct bootstrap_options {
+    std::string purchasing = "purchasing";  ///< where OutOfStock and LowStock notices are sent
+    retry_policy retry{};
+    logger log = detail::log_to_stderr;
+};
+
+namespace detail {
+
+template <class T>
+struct unwrapped {
+    using type = T;
+    static auto get(T& t) noexcept -> T& { return t; }
+};
+template <class T>
+struct unwrapped<std::reference_wrapper<T>> {
+    using type = T;
+    static auto get(std::reference_wrapper<T>& t) noexcept -> T& { return t.get(); }
+};
+
+template <class D, class Traits>
+inline constexpr bool is_dependency_v =
+    notifications<D> || allocations_view<D, Traits> || event_publisher<D, events::basic_allocated<Traits>>;
+
+template <class Bus, class Event, class Holder>
+void publish_if_supported(Bus& bus, const std::shared_ptr<Holder>& holder) {
+    using target = typename unwrapped<Holder>::type;
+    if constexpr (event_publisher<target, Event>) {
+        bus.template on<Event>([holder](const Event& e) -> result<void> {
+            return unwrapped<Holder>::get(*holder).publish(events::channel_v<Event>, e);
+        });
+    }
+}
+
+template <class Bus, class Dependency>
+void wire(Bus& bus, const bootstrap_options& options, Dependency&& dependency) {
+    using traits = typename Bus::traits_type;
+    using holder_type = std::decay_t<Dependency>;
+    using target = typename unwrapped<holder_type>::type;
+    static_assert(is_dependency_v<target, traits>,
+                  "a bootstrap dependency must model notifications, allocations_view or event_publisher "
+                  "(of events::allocated); pass adapters you keep with std::ref");
+    auto holder = std::make_shared<holder_type>(std::forward<Dependency>(dependency));
+    if constexpr (notifications<target>) {
+        bus.template on<events::basic_out_of_stock<traits>>(
+            [holder, to = options.purchasing](const events::basic_out_of_stock<traits>& e) -> result<void> {
+                return unwrapped<holder_type>::get(*holder).send(
+                    to, fmt::format("Out of stock for {}: order {} wanted {}", e.sku, e.order, e.qty));
+            });
+        bus.template on<events::basic_low_stock<traits>>(
+            [holder, to = options.purchasing](const events::basic_low_stock<traits>& e) -> result<void> {
+                return unwrapped<holder_type>::get(*holder).send(
+                    to, fmt::format("Low stock for {}: {} available, please order {}", e.sku, e.available,
+                                    e.reorder_qty));
+            });
+    }
+    if constexpr (allocations_view<target, traits>) {
+        bus.template on<events::basic_allocated<traits>>([holder](const events::basic_allocated<traits>& e) {
+            return unwrapped<holder_type>::get(*holder).add(e.order, e.sku, e.batch);
+        });
+        bus.template on<events::basic_deallocated<traits>>([holder](const events::basic_deallocated<traits>& e) {
+            return unwrapped<holder_type>::get(*holder).remove(e.order, e.sku);
+        });
+    }
+    publish_if_supported<Bus, events::basic_allocated<traits>>(bus, holder);
+    publish_if_supported<Bus, events::basic_deallocated<traits>>(bus, holder);
+    publish_if_supported<Bus, events::basic_out_of_stock<traits>>(bus, holder);
+    publish_if_supported<Bus, events::basic_low_stock<traits>>(bus, holder);
+}
+
+}  // namespace detail
+
+/// Builds the message bus of an application: commands run in units of work of `store`, and each
+/// dependency is connected to the events it serves, found by the concepts it models:
+/// - notifications: sent a notice to `options.purchasing` on OutOfStock and LowStock;
+/// - allocations_view: kept up to date from Allocated and Deallocated;
+/// - event_publisher: given Allocated, and Deallocated, OutOfStock, LowStock where it takes them.
+/// Dependencies are moved into the bus; pass the ones you keep (a view you query) with std::ref.
+template <unit_of_work_factory Store, class... Dependencies>
+auto bootstrap(Store& store, bootstrap_options options, Dependencies&&... dependencies) -> basic_message_bus<Store> {
+    basic_message_bus<Store> bus(store, options.retry, options.log);
+    (detail::wire(bus, options, std::forward<Dependencies>(dependencies)), ...);
+    return bus;
+}
+
+/// A message bus over `store` with default options and no adapters.
+template <unit_of_work_factory Store>
+auto bootstrap(Store& store) -> basic_message_bus<Store> {
+    return bootstrap(store, bootstrap_options{});
+}
+
+}  // namespace allocation
+
+#endif  // ALLOCATION_BUS_BOOTSTRAP_HPP

@@ -1,0 +1,254 @@
+// allocation — the message bus: each command to its one handler, each event to its observers.
+// SPDX-License-Identifier: MIT
+#ifndef ALLOCATION_BUS_MESSAGE_BUS_HPP
+#define ALLOCATION_BUS_MESSAGE_BUS_HPP
+
+#include <chrono>       // microseconds
+#include <cstddef>      // size_t
+#include <deque>        // deque
+#include <exception>    // exception
+#include <functional>   // function
+#include <memory>       // shared_ptr
+#include <string_view>  // string_view
+#include <thread>       // this_thread::sleep_for
+#include <tuple>        // tuple, get
+#include <type_traits>  // invoke_result_t
+#include <utility>      // forward, move
+#include <variant>      // variant, visit
+#include <vector>       // vector
+
+#include <boost/signals2/signal.hpp>
+#include <fmt/format.h>
+
+#include <allocation/bus/handlers.hpp>
+#include <allocation/domain/commands.hpp>
+#include <allocation/domain/events.hpp>
+#include <allocation/error.hpp>
+#include <allocation/ports/unit_of_work.hpp>
+
+namespace allocation {
+
+/// How often a command that met errc::conflict is tried, and how long to wait in between (the
+/// wait doubles each time).
+struct retry_policy {
+    int attempts = 5;
+    std::chrono::microseconds backoff{200};
+};
+
+/// Where the bus reports what went wrong in observers and reallocations.
+using logger = std::function<void(std::string_view)>;
+
+namespace detail {
+
+inline void log_to_stderr(std::string_view line) { fmt::print(stderr, "allocation: {}\n", line); }
+
+// Runs every observer of an event even when some fail or throw; the result is the number of
+// failures, each logged.
+struct run_every_observer {
+    using result_type = std::size_t;
+    const logger* log = nullptr;
+    std::string_view event_name;
+
+    template <class It>
+    auto operator()(It first, It last) const -> std::size_t {
+        std::size_t failures = 0;
+        for (; first != last; ++first) {
+            try {
+                const result<void> r = *first;
+                if (!r) {
+                    ++failures;
+                    report(fmt::format("observer of {} failed: {}", event_name, r.error().message()));
+                }
+            } catch (const std::exception& e) {
+                ++failures;
+                report(fmt::format("observer of {} threw: {}", event_name, e.what()));
+            } catch (...) {
+                ++failures;
+                report(fmt::format("observer of {} threw", event_name));
+            }
+        }
+        return failures;
+    }
+    void report(std::string_view line) const {
+        if (log != nullptr && *log) (*log)(line);
+    }
+};
+
+template <class Event>
+using observer_signal = boost::signals2::signal<result<void>(const Event&), run_every_observer>;
+
+template <class Variant>
+struct signal_set;
+template <class... Events>
+struct signal_set<std::variant<Events...>> {
+    explicit signal_set(const logger* log)
+        : signals{observer_signal<Events>(run_every_observer{log, events::channel_v<Events>})...} {}
+    std::tuple<observer_signal<Events>...> signals;
+};
+
+}  // namespace detail
+
+/// The message bus. Commands go to exactly one handler (bus/handlers.hpp) in a unit of work of
+/// the store; the result reaches the caller. The events the unit of work committed then go, in
+/// order, to every observer connected for their type (Boost.Signals2); one observer failing or
+/// throwing is logged and does not stop the others. A Deallocated event whose batch shrank makes
+/// the bus reallocate the line, and the events of that are handled in the same queue. Commands
+/// that meet errc::conflict are retried as the retry_policy says.
+///
+/// handle() may be called from several threads at once when the store allows it (the in-memory
+/// store does); connect observers before that.
+/// @tparam Store a unit_of_work_factory.
+template <unit_of_work_factory Store>
+class basic_message_bus {
+public:
+    using store_type = Store;
+    using uow_type = unit_of_work_t<Store>;
+    using product_type = product_t<uow_type>;
+    using traits_type = typename product_type::traits_type;
+    using event_type = typename product_type::event_type;
+    using batch_ref_type = typename product_type::batch_ref_type;
+    using replenishment_type = basic_replenishment<traits_type>;
+
+    /// A bus over `store`, which must outlive it.
+    explicit basic_message_bus(Store& store, retry_policy retry = {}, logger log = detail::log_to_stderr)
+        : store_(&store),
+          retry_(retry),
+          log_(std::make_unique<logger>(std::move(log))),
+          signals_(std::make_unique<detail::signal_set<event_type>>(log_.get())) {}
+
+    /// The replenishment rule given to products the bus creates (CreateBatch of a new SKU).
+    void set_default_replenishment(replenishment_type rule) { default_rule_ = std::move(rule); }
+
+    /// Adds a batch (creating the product of a new SKU). See handlers::create_batch.
+    auto handle(const commands::basic_create_batch<traits_type>& cmd) -> result<void> {
+        return run([&](uow_type& uow) { return handlers::create_batch(cmd, uow, default_rule_); });
+    }
+    /// Allocates an order line; returns its batch. See handlers::allocate.
+    auto handle(const commands::basic_allocate<traits_type>& cmd) -> result<batch_ref_type> {
+        return run([&](uow_type& uow) { return handlers::allocate(cmd, uow); });
+    }
+    /// Deallocates an order line; returns the batch it left. See handlers::deallocate.
+    auto handle(const commands::basic_deallocate<traits_type>& cmd) -> result<batch_ref_type> {
+        return run([&](uow_type& uow) { return handlers::deallocate(cmd, uow); });
+    }
+    /// Changes a batch's quantity, reallocating what no longer fits. See
+    /// handlers::change_batch_quantity.
+    auto handle(const commands::basic_change_batch_quantity<traits_type>& cmd) -> result<void> {
+        return run([&](uow_type& uow) { return handlers::change_batch_quantity(cmd, uow); });
+    }
+    /// Allocates a whole order or nothing. See handlers::allocate_order.
+    auto handle(const commands::basic_allocate_order<traits_type>& cmd)
+        -> result<std::vector<basic_line_allocation<traits_type>>> {
+        return run([&](uow_type& uow) { return handlers::allocate_order(cmd, uow); });
+    }
+    /// Sets a product's replenishment rule. See handlers::set_replenishment.
+    auto handle(const commands::basic_set_replenishment<traits_type>& cmd) -> result<void> {
+        return run([&](uow_type& uow) { return handlers::set_replenishment(cmd, uow); });
+    }
+
+    /// Hands an event to its observers (and everything that follows from it), as if a command
+    /// had raised it. Returns the number of observers that failed.
+    auto handle(event_type e) -> std::size_t {
+        std::deque<event_type> queue;
+        queue.push_back(std::move(e));
+        return drain(queue);
+    }
+
+    /// Connects an observer of `Event`: a callable taking `const Event&` and returning
+    /// result<void> (or void). Observers run on the thread that handled the command.
+    template <class Event, class F>
+    auto on(F&& observer) -> boost::signals2::connection {
+        auto& sig = std::get<detail::observer_signal<Event>>(signals_->signals);
+        if constexpr (std::is_void_v<std::invoke_result_t<F&, const Event&>>) {
+            return sig.connect([f = std::forward<F>(observer)](const Event& e) mutable -> result<void> {
+                f(e);
+                return success();
+            });
+        } else {
+            return sig.connect(std::forward<F>(observer));
+        }
+    }
+
+    /// The store commands run on.
+    [[nodiscard]] auto store() noexcept -> Store& { return *store_; }
+
+private:
+    template <class F>
+    auto run(F&& handler) -> std::invoke_result_t<F&, uow_type&> {
+        auto backoff = retry_.backoff;
+        for (int attempt = 1;; ++attempt) {
+            std::vector<event_type> raised;
+            auto r = attempt_once(handler, raised);
+            if (!r && r.error() == errc::conflict && attempt < retry_.attempts) {
+                std::this_thread::sleep_for(backoff);
+                backoff *= 2;
+                continue;
+            }
+            if (!raised.empty()) {
+                std::deque<event_type> queue(std::make_move_iterator(raised.begin()),
+                                             std::make_move_iterator(raised.end()));
+                drain(queue);
+            }
+            return r;
+        }
+    }
+
+    // One try in its own unit of work, which is gone (its products released) before any
+    // observer runs.
+    template <class F>
+    auto attempt_once(F& handler, std::vector<event_type>& raised) -> std::invoke_result_t<F&, uow_type&> {
+        auto uow = store_->begin();
+        auto r = handler(uow);
+        raised = uow.collect_new_events();
+        return r;
+    }
+
+    auto drain(std::deque<event_type>& queue) -> std::size_t {
+        std::size_t failures = 0;
+        while (!queue.empty()) {
+            auto e = std::move(queue.front());
+            queue.pop_front();
+            std::visit([&](const auto& ev) { failures += dispatch(ev, queue); }, e);
+        }
+        return failures;
+    }
+
+    template <class Event>
+    auto dispatch(const Event& e, std::deque<event_type>& queue) -> std::size_t {
+        auto failures = std::get<detail::observer_signal<Event>>(signals_->signals)(e);
+        if constexpr (std::is_same_v<Event, events::basic_deallocated<traits_type>>) {
+            if (e.reason == deallocation_reason::batch_shrunk) reallocate(e, queue);
+        }
+        return failures;
+    }
+
+    void reallocate(const events::basic_deallocated<traits_type>& e, std::deque<event_type>& queue) {
+        const commands::basic_allocate<traits_type> cmd{e.order, e.sku, e.qty};
+        auto backoff = retry_.backoff;
+        for (int attempt = 1;; ++attempt) {
+            std::vector<event_type> raised;
+            auto handler = [&](uow_type& uow) { return handlers::allocate(cmd, uow); };
+            auto r = attempt_once(handler, raised);
+            for (auto& ev : raised) queue.push_back(std::move(ev));
+            if (!r && r.error() == errc::conflict && attempt < retry_.attempts) {
+                std::this_thread::sleep_for(backoff);
+                backoff *= 2;
+                continue;
+            }
+            if (!r && r.error() != errc::out_of_stock && *log_) {
+                (*log_)(fmt::format("reallocating order {} of {} failed: {}", e.order, e.sku, r.error().message()));
+            }
+            return;
+        }
+    }
+
+    Store* store_;
+    retry_policy retry_;
+    replenishment_type default_rule_{};
+    std::unique_ptr<logger> log_;  // stable address for the combiners
+    std::unique_ptr<detail::signal_set<event_type>> signals_;
+};
+
+}  // namespace allocation
+
+#endif  // ALLOCATION_BUS_MESSAGE_BUS_HPP

@@ -1,0 +1,123 @@
+// allocation — domain events: what happened to a product, for observers to react to.
+// SPDX-License-Identifier: MIT
+#ifndef ALLOCATION_DOMAIN_EVENTS_HPP
+#define ALLOCATION_DOMAIN_EVENTS_HPP
+
+#include <optional>     // optional
+#include <string_view>  // string_view
+#include <variant>      // variant
+
+#include <allocation/domain/types.hpp>
+
+namespace allocation {
+
+/// Why an order line lost its allocation.
+enum class deallocation_reason {
+    requested,      ///< a Deallocate command (the customer or the ERP cancelled the line)
+    batch_shrunk,   ///< its batch's quantity was reduced below what it had allocated
+};
+
+namespace events {
+
+/// A batch was added to a product.
+template <class Traits>
+struct basic_batch_created {
+    typename Traits::batch_ref_type ref{};
+    typename Traits::sku_type sku{};
+    typename Traits::quantity_type qty{};
+    std::optional<typename Traits::date_type> eta{};
+    friend auto operator==(const basic_batch_created&, const basic_batch_created&) -> bool = default;
+};
+
+/// An order line was allocated to a batch (one event per batch when a line is split).
+template <class Traits>
+struct basic_allocated {
+    typename Traits::order_id_type order{};
+    typename Traits::sku_type sku{};
+    typename Traits::quantity_type qty{};
+    typename Traits::batch_ref_type batch{};
+    friend auto operator==(const basic_allocated&, const basic_allocated&) -> bool = default;
+};
+
+/// An order line lost its allocation. `batch` is the batch it was taken from (the first part's
+/// batch for a split line); `qty` is the whole line's quantity.
+template <class Traits>
+struct basic_deallocated {
+    typename Traits::order_id_type order{};
+    typename Traits::sku_type sku{};
+    typename Traits::quantity_type qty{};
+    typename Traits::batch_ref_type batch{};
+    deallocation_reason reason = deallocation_reason::requested;
+    friend auto operator==(const basic_deallocated&, const basic_deallocated&) -> bool = default;
+};
+
+/// No batch could take an order line; nothing was allocated.
+template <class Traits>
+struct basic_out_of_stock {
+    typename Traits::order_id_type order{};
+    typename Traits::sku_type sku{};
+    typename Traits::quantity_type qty{};
+    friend auto operator==(const basic_out_of_stock&, const basic_out_of_stock&) -> bool = default;
+};
+
+/// A product's available quantity fell to or below its reorder point: purchasing should order
+/// `reorder_qty` units. Raised once per crossing.
+template <class Traits>
+struct basic_low_stock {
+    typename Traits::sku_type sku{};
+    typename Traits::quantity_type available{};
+    typename Traits::quantity_type reorder_qty{};
+    friend auto operator==(const basic_low_stock&, const basic_low_stock&) -> bool = default;
+};
+
+/// A batch's purchased quantity was changed.
+template <class Traits>
+struct basic_batch_quantity_changed {
+    typename Traits::batch_ref_type ref{};
+    typename Traits::sku_type sku{};
+    typename Traits::quantity_type old_qty{};
+    typename Traits::quantity_type new_qty{};
+    friend auto operator==(const basic_batch_quantity_changed&, const basic_batch_quantity_changed&)
+        -> bool = default;
+};
+
+/// Any event a product raises.
+template <class Traits>
+using basic_event = std::variant<basic_batch_created<Traits>, basic_allocated<Traits>,
+                                 basic_deallocated<Traits>, basic_out_of_stock<Traits>,
+                                 basic_low_stock<Traits>, basic_batch_quantity_changed<Traits>>;
+
+using batch_created = basic_batch_created<default_traits>;
+using allocated = basic_allocated<default_traits>;
+using deallocated = basic_deallocated<default_traits>;
+using out_of_stock = basic_out_of_stock<default_traits>;
+using low_stock = basic_low_stock<default_traits>;
+using batch_quantity_changed = basic_batch_quantity_changed<default_traits>;
+using event = basic_event<default_traits>;
+
+/// The channel an event is published on by the example service and the reference publishers.
+template <class Event>
+inline constexpr std::string_view channel_v = {};
+template <class T>
+inline constexpr std::string_view channel_v<basic_batch_created<T>> = "batch_created";
+template <class T>
+inline constexpr std::string_view channel_v<basic_allocated<T>> = "line_allocated";
+template <class T>
+inline constexpr std::string_view channel_v<basic_deallocated<T>> = "line_deallocated";
+template <class T>
+inline constexpr std::string_view channel_v<basic_out_of_stock<T>> = "out_of_stock";
+template <class T>
+inline constexpr std::string_view channel_v<basic_low_stock<T>> = "low_stock";
+template <class T>
+inline constexpr std::string_view channel_v<basic_batch_quantity_changed<T>> = "batch_quantity_changed";
+
+/// The channel of any event held in a basic_event variant.
+template <class Traits>
+[[nodiscard]] auto channel(const basic_event<Traits>& e) noexcept -> std::string_view {
+    return std::visit([](const auto& ev) { return channel_v<std::remove_cvref_t<decltype(ev)>>; }, e);
+}
+
+}  // namespace events
+}  // namespace allocation
+
+#endif  // ALLOCATION_DOMAIN_EVENTS_HPP

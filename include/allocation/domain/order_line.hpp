@@ -1,0 +1,22 @@
+// allocation — the order line value object: an order id, a SKU and a quantity.
+// SPDX-License-Identifier: MIT
+#ifndef ALLOCATION_DOMAIN_ORDER_LINE_HPP
+#define ALLOCATION_DOMAIN_ORDER_LINE_HPP
+
+#include <allocation/domain/types.hpp>
+
+namespace allocation {
+
+/// One line of a customer order. An order line is identified by its order id and SKU; an order
+/// has several lines, one per SKU.
+template <class Traits>
+struct basic_order_line {
+    typename Traits::order_id_type order{};
+    typename Traits::sku_type sku{};
+    typename Traits::quantity_type qty{};
+    friend auto operator==(const basic_order_line&, const basic_order_line&) -> bool = default;
+};
+
+}  // namespace allocation
+
+#endif  // ALLOCATION_DOMAIN_ORDER_LINE_HPP

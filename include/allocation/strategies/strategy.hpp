@@ -1,0 +1,137 @@
+// allocation — what an allocation strategy is, and the O(log B) index that serves it.
+// SPDX-License-Identifier: MIT
+#ifndef ALLOCATION_STRATEGIES_STRATEGY_HPP
+#define ALLOCATION_STRATEGIES_STRATEGY_HPP
+
+#include <algorithm>  // stable_sort, max
+#include <bit>        // bit_ceil
+#include <concepts>   // convertible_to
+#include <cstddef>    // size_t
+#include <cstdint>    // int64_t, uint32_t
+#include <numeric>    // iota
+#include <optional>   // optional
+#include <span>       // span
+#include <vector>     // vector
+
+#include <allocation/domain/types.hpp>
+
+namespace allocation {
+
+/// A batch preference: `s.prefers(a, b)` is a strict weak order, true when batch `a` should be
+/// allocated before batch `b`. Batches it does not order keep the order they were added in.
+template <class S, class Batch>
+concept batch_preference = requires(const S& s, const Batch& a, const Batch& b) {
+    { s.prefers(a, b) } -> std::convertible_to<bool>;
+};
+
+/// Optional: `s.eligible(b)` false keeps a batch from being allocated at all (an expired batch).
+template <class S, class Batch>
+concept batch_eligibility = requires(const S& s, const Batch& b) {
+    { s.eligible(b) } -> std::convertible_to<bool>;
+};
+
+/// An index that finds the batch a strategy would allocate a quantity to.
+/// `rebuild` after batches were added, `update` after batch `i`'s available quantity changed,
+/// `find` the index of the batch to allocate to, or none.
+template <class I, class S, class Batch>
+concept batch_index = std::default_initializable<I> &&
+    requires(I& index, const I& cindex, const S& s, std::span<const Batch> batches, std::size_t i,
+             typename Batch::quantity_type q) {
+        index.rebuild(s, batches);
+        index.update(s, batches, i);
+        { cindex.find(s, batches, q) } -> std::same_as<std::optional<std::size_t>>;
+    };
+
+namespace detail {
+
+/// The default index: batches sorted by the strategy's preference, under a segment tree of the
+/// largest available quantity in each range, so the first batch that can take a quantity is
+/// found in O(log B) however many batches are full. Updates are O(log B); a rebuild is
+/// O(B log B).
+template <class Batch>
+class ordered_index {
+public:
+    template <class S>
+    void rebuild(const S& s, std::span<const Batch> batches) {
+        const auto n = batches.size();
+        order_.resize(n);
+        std::iota(order_.begin(), order_.end(), std::uint32_t{0});
+        std::stable_sort(order_.begin(), order_.end(), [&](std::uint32_t a, std::uint32_t b) {
+            return static_cast<bool>(s.prefers(batches[a], batches[b]));
+        });
+        position_.resize(n);
+        for (std::size_t p = 0; p < n; ++p) position_[order_[p]] = static_cast<std::uint32_t>(p);
+        leaves_ = std::bit_ceil(std::max<std::size_t>(n, 1));
+        tree_.assign(2 * leaves_, -1);
+        for (std::size_t p = 0; p < n; ++p) tree_[leaves_ + p] = value(s, batches[order_[p]]);
+        for (std::size_t node = leaves_ - 1; node > 0; --node) {
+            tree_[node] = std::max(tree_[2 * node], tree_[2 * node + 1]);
+        }
+    }
+
+    template <class S>
+    void update(const S& s, std::span<const Batch> batches, std::size_t i) {
+        auto node = leaves_ + position_[i];
+        tree_[node] = value(s, batches[i]);
+        for (node /= 2; node > 0; node /= 2) {
+            const auto m = std::max(tree_[2 * node], tree_[2 * node + 1]);
+            if (tree_[node] == m) break;
+            tree_[node] = m;
+        }
+    }
+
+    template <class S>
+    [[nodiscard]] auto find(const S&, std::span<const Batch>, typename Batch::quantity_type q) const
+        -> std::optional<std::size_t> {
+        const auto want = detail::count(q);
+        if (tree_.size() < 2 || tree_[1] < want) return std::nullopt;
+        std::size_t node = 1;
+        while (node < leaves_) {
+            node = tree_[2 * node] >= want ? 2 * node : 2 * node + 1;
+        }
+        return order_[node - leaves_];
+    }
+
+    /// Batch indices in preference order.
+    [[nodiscard]] auto order() const noexcept -> std::span<const std::uint32_t> { return order_; }
+
+private:
+    template <class S>
+    static auto value(const S& s, const Batch& b) -> std::int64_t {
+        if constexpr (batch_eligibility<S, Batch>) {
+            if (!s.eligible(b)) return -1;
+        }
+        return detail::count(b.available());
+    }
+
+    std::vector<std::uint32_t> order_;     // preference position -> batch index
+    std::vector<std::uint32_t> position_;  // batch index -> preference position
+    std::vector<std::int64_t> tree_;       // 1-based segment tree of max available
+    std::size_t leaves_ = 0;
+};
+
+template <class S, class Batch>
+struct index_for {
+    using type = ordered_index<Batch>;
+};
+template <class S, class Batch>
+    requires requires { typename S::template index<Batch>; }
+struct index_for<S, Batch> {
+    using type = typename S::template index<Batch>;
+};
+
+}  // namespace detail
+
+/// The index a product uses for strategy `S`: `S::index<Batch>` when the strategy brings its
+/// own, else the ordered segment-tree index.
+template <class S, class Batch>
+using index_t = typename detail::index_for<S, Batch>::type;
+
+/// An allocation strategy: a batch preference served by a batch index.
+template <class S, class Batch>
+concept allocation_strategy =
+    std::default_initializable<S> && batch_preference<S, Batch> && batch_index<index_t<S, Batch>, S, Batch>;
+
+}  // namespace allocation
+
+#endif  // ALLOCATION_STRATEGIES_STRATEGY_HPP
