@@ -1,0 +1,43 @@
+# allocation-service — finds the service's dependencies and defines allocation_service_support,
+# an INTERFACE target with the service headers and what they need (cpp-httplib, nlohmann-json,
+# hiredis, threads). Included by examples/service and tests/service; once per configure.
+# SPDX-License-Identifier: MIT
+include_guard(GLOBAL)
+
+set(ALLOCATION_SERVICE_MISSING "")
+find_package(Threads REQUIRED)
+find_package(nlohmann_json 3.10 QUIET)
+if(NOT TARGET nlohmann_json::nlohmann_json)
+  list(APPEND ALLOCATION_SERVICE_MISSING "nlohmann-json (nlohmann-json3-dev)")
+endif()
+find_package(PkgConfig QUIET)
+if(PKG_CONFIG_FOUND)
+  # Debian's libcpp-httplib-dev is the compiled build: link libcpp-httplib and take its
+  # CPPHTTPLIB_*_SUPPORT definitions from pkg-config, or the header and library disagree.
+  pkg_check_modules(allocation_service_httplib QUIET IMPORTED_TARGET GLOBAL cpp-httplib)
+  pkg_check_modules(allocation_service_hiredis QUIET IMPORTED_TARGET GLOBAL hiredis)
+endif()
+if(NOT TARGET PkgConfig::allocation_service_httplib)
+  list(APPEND ALLOCATION_SERVICE_MISSING "cpp-httplib (libcpp-httplib-dev)")
+endif()
+if(NOT TARGET PkgConfig::allocation_service_hiredis)
+  list(APPEND ALLOCATION_SERVICE_MISSING "hiredis (libhiredis-dev)")
+endif()
+
+if(ALLOCATION_SERVICE_MISSING)
+  list(JOIN ALLOCATION_SERVICE_MISSING ", " _missing)
+  message(STATUS "allocation-service: not built, missing ${_missing}")
+  return()
+endif()
+
+# Imported targets are directory-scoped; the tests link them from another directory.
+set_target_properties(nlohmann_json::nlohmann_json PROPERTIES IMPORTED_GLOBAL TRUE)
+
+add_library(allocation_service_support INTERFACE)
+target_include_directories(allocation_service_support INTERFACE "${CMAKE_CURRENT_LIST_DIR}")
+target_link_libraries(allocation_service_support INTERFACE
+  allocation::allocation
+  PkgConfig::allocation_service_httplib
+  nlohmann_json::nlohmann_json
+  PkgConfig::allocation_service_hiredis
+  Threads::Threads)

@@ -1,0 +1,303 @@
+// allocation-service — the JSON API: request bodies to commands (with the reason a body is
+// refused), and commands' answers and events to JSON.
+// SPDX-License-Identifier: MIT
+#ifndef ALLOCATION_SERVICE_JSON_API_HPP
+#define ALLOCATION_SERVICE_JSON_API_HPP
+
+#include <chrono>       // year_month_day
+#include <cstdint>      // int64_t, uint64_t
+#include <optional>     // optional
+#include <string>       // string
+#include <string_view>  // string_view
+#include <utility>      // move
+#include <variant>      // variant, get_if
+#include <vector>       // vector
+
+#include <allocation/domain/commands.hpp>
+#include <allocation/domain/events.hpp>
+#include <allocation/domain/types.hpp>
+#include <allocation/ports/allocations_view.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace allocation::service {
+
+using json = nlohmann::json;
+
+/// Why a request is refused: an HTTP status and a message for people.
+struct api_error {
+    int status = 400;
+    std::string message;
+    friend auto operator==(const api_error&, const api_error&) -> bool = default;
+};
+
+/// A parsed request, or why it was refused.
+template <class T>
+class parsed {
+public:
+    parsed(T value) : v_(std::move(value)) {}           // NOLINT(google-explicit-constructor)
+    parsed(api_error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+    [[nodiscard]] explicit operator bool() const noexcept { return v_.index() == 0; }
+    [[nodiscard]] auto value() & -> T& { return std::get<0>(v_); }
+    [[nodiscard]] auto value() && -> T&& { return std::get<0>(std::move(v_)); }
+    [[nodiscard]] auto value() const& -> const T& { return std::get<0>(v_); }
+    [[nodiscard]] auto error() const& -> const api_error& { return std::get<1>(v_); }
+
+private:
+    std::variant<T, api_error> v_;
+};
+
+/// Serialises JSON. Never throws on bad UTF-8 (replaced), although every identifier we write
+/// has been validated.
+[[nodiscard]] inline auto dump(const json& j) -> std::string {
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+/// The body of every error answer: `{"message": ...}`.
+[[nodiscard]] inline auto error_body(std::string_view message) -> std::string {
+    return dump(json{{"message", message}});
+}
+
+namespace detail {
+
+inline auto bad(std::string message) -> api_error { return {400, std::move(message)}; }
+
+/// Parses a body that must be one JSON object.
+[[nodiscard]] inline auto parse_object(std::string_view body) -> parsed<json> {
+    auto j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) return bad("request body is not valid JSON");
+    if (!j.is_object()) return bad("request body must be a JSON object");
+    return j;
+}
+
+template <class Id>
+[[nodiscard]] auto identifier(const json& obj, const char* field, std::string_view where = {}) -> parsed<Id> {
+    const auto name = std::string(where) + field;
+    const auto it = obj.find(field);
+    if (it == obj.end() || it->is_null()) return bad(name + " is missing");
+    if (!it->is_string()) return bad(name + " must be a string");
+    const auto& text = it->get_ref<const std::string&>();
+    if (!is_valid_identifier(text)) {
+        return bad(name + " must be 1 to 255 bytes of UTF-8 without control characters");
+    }
+    return Id{text};
+}
+
+/// A JSON integer from `min` to max_quantity; 1.5, "3", true and 1e3 are refused.
+[[nodiscard]] inline auto quantity_from(const json& value, const std::string& name, std::int64_t min) -> parsed<quantity> {
+    const auto range = fmt::format("{} must be an integer from {} to {}", name, min, max_quantity);
+    if (value.is_number_unsigned()) {
+        const auto n = value.get<std::uint64_t>();
+        if (n < static_cast<std::uint64_t>(min) || n > static_cast<std::uint64_t>(max_quantity)) return bad(range);
+        return quantity{static_cast<std::int64_t>(n)};
+    }
+    if (value.is_number_integer()) {
+        const auto n = value.get<std::int64_t>();
+        if (n < min || n > max_quantity) return bad(range);
+        return quantity{n};
+    }
+    return bad(range);
+}
+
+[[nodiscard]] inline auto required_count(const json& obj, const char* field, std::int64_t min, std::string_view where = {})
+    -> parsed<quantity> {
+    const auto name = std::string(where) + field;
+    const auto it = obj.find(field);
+    if (it == obj.end() || it->is_null()) return bad(name + " is missing");
+    return quantity_from(*it, name, min);
+}
+
+/// "YYYY-MM-DD", a valid calendar date from year 0001.
+[[nodiscard]] inline auto parse_date(std::string_view text) -> std::optional<date> {
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+    auto digits = [&](std::size_t from, std::size_t n) -> std::optional<int> {
+        int v = 0;
+        for (std::size_t i = from; i < from + n; ++i) {
+            if (text[i] < '0' || text[i] > '9') return std::nullopt;
+            v = v * 10 + (text[i] - '0');
+        }
+        return v;
+    };
+    const auto y = digits(0, 4);
+    const auto m = digits(5, 2);
+    const auto d = digits(8, 2);
+    if (!y || !m || !d || *y == 0) return std::nullopt;
+    const date result{std::chrono::year{*y}, std::chrono::month{static_cast<unsigned>(*m)},
+                      std::chrono::day{static_cast<unsigned>(*d)}};
+    if (!result.ok()) return std::nullopt;
+    return result;
+}
+
+/// An optional date: absent or null is none.
+[[nodiscard]] inline auto optional_date(const json& obj, const char* field) -> parsed<std::optional<date>> {
+    const auto it = obj.find(field);
+    if (it == obj.end() || it->is_null()) return std::optional<date>{};
+    const auto message = std::string(field) + " must be a date YYYY-MM-DD or null";
+    if (!it->is_string()) return bad(message);
+    auto d = parse_date(it->get_ref<const std::string&>());
+    if (!d) return bad(message);
+    return std::optional<date>{*d};
+}
+
+}  // namespace detail
+
+/// `POST /add_batch` `{ref, sku, qty, eta}`; qty from 0 (a batch may be empty).
+[[nodiscard]] inline auto parse_create_batch(std::string_view body) -> parsed<commands::create_batch> {
+    auto obj = detail::parse_object(body);
+    if (!obj) return obj.error();
+    const auto& j = obj.value();
+    auto ref = detail::identifier<batch_ref>(j, "ref");
+    if (!ref) return ref.error();
+    auto s = detail::identifier<sku>(j, "sku");
+    if (!s) return s.error();
+    auto qty = detail::required_count(j, "qty", 0);
+    if (!qty) return qty.error();
+    auto eta = detail::optional_date(j, "eta");
+    if (!eta) return eta.error();
+    return commands::create_batch{.ref = std::move(ref).value(), .sku = std::move(s).value(),
+                                  .qty = qty.value(), .eta = eta.value(), .expires = std::nullopt};
+}
+
+/// `POST /allocate` `{orderid, sku, qty}`.
+[[nodiscard]] inline auto parse_allocate(std::string_view body) -> parsed<commands::allocate> {
+    auto obj = detail::parse_object(body);
+    if (!obj) return obj.error();
+    const auto& j = obj.value();
+    auto order = detail::identifier<order_id>(j, "orderid");
+    if (!order) return order.error();
+    auto s = detail::identifier<sku>(j, "sku");
+    if (!s) return s.error();
+    auto qty = detail::required_count(j, "qty", 1);
+    if (!qty) return qty.error();
+    return commands::allocate{.order = std::move(order).value(), .sku = std::move(s).value(), .qty = qty.value()};
+}
+
+/// `POST /deallocate` `{orderid, sku, qty?}`.
+[[nodiscard]] inline auto parse_deallocate(std::string_view body) -> parsed<commands::deallocate> {
+    auto obj = detail::parse_object(body);
+    if (!obj) return obj.error();
+    const auto& j = obj.value();
+    auto order = detail::identifier<order_id>(j, "orderid");
+    if (!order) return order.error();
+    auto s = detail::identifier<sku>(j, "sku");
+    if (!s) return s.error();
+    std::optional<quantity> qty;
+    if (const auto it = j.find("qty"); it != j.end() && !it->is_null()) {
+        auto q = detail::quantity_from(*it, "qty", 1);
+        if (!q) return q.error();
+        qty = q.value();
+    }
+    return commands::deallocate{.order = std::move(order).value(), .sku = std::move(s).value(), .qty = qty};
+}
+
+/// `POST /change_batch_quantity` and the Redis channel of the same name: `{batchref, qty}`,
+/// qty from 0.
+[[nodiscard]] inline auto parse_change_batch_quantity(std::string_view body)
+    -> parsed<commands::change_batch_quantity> {
+    auto obj = detail::parse_object(body);
+    if (!obj) return obj.error();
+    const auto& j = obj.value();
+    auto ref = detail::identifier<batch_ref>(j, "batchref");
+    if (!ref) return ref.error();
+    auto qty = detail::required_count(j, "qty", 0);
+    if (!qty) return qty.error();
+    return commands::change_batch_quantity{.ref = std::move(ref).value(), .qty = qty.value()};
+}
+
+/// The most lines one order may have.
+inline constexpr std::size_t max_order_lines = 1000;
+
+/// `POST /orders` `{orderid, lines: [{sku, qty}, ...]}`.
+[[nodiscard]] inline auto parse_allocate_order(std::string_view body) -> parsed<commands::allocate_order> {
+    auto obj = detail::parse_object(body);
+    if (!obj) return obj.error();
+    const auto& j = obj.value();
+    auto order = detail::identifier<order_id>(j, "orderid");
+    if (!order) return order.error();
+    const auto it = j.find("lines");
+    if (it == j.end() || it->is_null()) return detail::bad("lines is missing");
+    if (!it->is_array() || it->empty()) return detail::bad("lines must be a non-empty array of {sku, qty}");
+    if (it->size() > max_order_lines) {
+        return detail::bad(fmt::format("lines must have at most {} entries", max_order_lines));
+    }
+    commands::allocate_order out{.order = std::move(order).value(), .lines = {}};
+    out.lines.reserve(it->size());
+    for (std::size_t i = 0; i < it->size(); ++i) {
+        const auto where = fmt::format("lines[{}].", i);
+        const auto& line = (*it)[i];
+        if (!line.is_object()) return detail::bad(fmt::format("lines[{}] must be an object {{sku, qty}}", i));
+        auto s = detail::identifier<sku>(line, "sku", where);
+        if (!s) return s.error();
+        auto qty = detail::required_count(line, "qty", 1, where);
+        if (!qty) return qty.error();
+        out.lines.push_back({.sku = std::move(s).value(), .qty = qty.value()});
+    }
+    return out;
+}
+
+// ---- answers --------------------------------------------------------------------------------
+
+[[nodiscard]] inline auto batchref_body(const batch_ref& ref) -> std::string {
+    return dump(json{{"batchref", ref.value}});
+}
+
+[[nodiscard]] inline auto date_json(const std::optional<date>& d) -> json {
+    if (!d) return nullptr;
+    return fmt::format("{}", *d);
+}
+
+/// `POST /orders` → `{"orderid", "allocations": [{"sku", "qty", "batchref"}, ...]}`.
+[[nodiscard]] inline auto order_body(const order_id& order, const std::vector<line_allocation>& lines) -> std::string {
+    auto list = json::array();
+    for (const auto& line : lines) {
+        list.push_back({{"sku", line.sku.value}, {"qty", line.qty.value}, {"batchref", line.batch.value}});
+    }
+    return dump(json{{"orderid", order.value}, {"allocations", std::move(list)}});
+}
+
+/// `GET /allocations/<orderid>` → `[{"sku", "batchref"}, ...]`, exactly the reference's shape.
+[[nodiscard]] inline auto allocations_body(const std::vector<allocation_row>& rows) -> std::string {
+    auto list = json::array();
+    for (const auto& row : rows) {
+        list.push_back({{"sku", row.sku.value}, {"batchref", row.batch.value}});
+    }
+    return dump(list);
+}
+
+/// `GET /products/<sku>` → `{"sku", "version", "available", "batches": [...]}`. `Product` has
+/// sku(), version(), available(), preference_order() of batches with ref(), eta(),
+/// purchased(), allocated(), available().
+template <class Product>
+[[nodiscard]] auto product_body(const Product& p) -> std::string {
+    auto batches = json::array();
+    for (const auto* b : p.preference_order()) {
+        batches.push_back({{"ref", b->ref().value},
+                           {"eta", date_json(b->eta())},
+                           {"purchased", allocation::detail::count(b->purchased())},
+                           {"allocated", allocation::detail::count(b->allocated())},
+                           {"available", allocation::detail::count(b->available())}});
+    }
+    return dump(json{{"sku", p.sku().value},
+                     {"version", p.version()},
+                     {"available", allocation::detail::count(p.available())},
+                     {"batches", std::move(batches)}});
+}
+
+// ---- events, as published on Redis ----------------------------------------------------------
+
+[[nodiscard]] inline auto event_message(const events::allocated& e) -> std::string {
+    return dump(json{{"orderid", e.order.value}, {"sku", e.sku.value}, {"qty", e.qty.value}, {"batchref", e.batch.value}});
+}
+[[nodiscard]] inline auto event_message(const events::deallocated& e) -> std::string {
+    return dump(json{{"orderid", e.order.value}, {"sku", e.sku.value}, {"qty", e.qty.value}, {"batchref", e.batch.value}});
+}
+[[nodiscard]] inline auto event_message(const events::out_of_stock& e) -> std::string {
+    return dump(json{{"orderid", e.order.value}, {"sku", e.sku.value}, {"qty", e.qty.value}});
+}
+[[nodiscard]] inline auto event_message(const events::low_stock& e) -> std::string {
+    return dump(json{{"sku", e.sku.value}, {"available", e.available.value}, {"reorder_qty", e.reorder_qty.value}});
+}
+
+}  // namespace allocation::service
+
+#endif  // ALLOCATION_SERVICE_JSON_API_HPP

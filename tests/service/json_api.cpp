@@ -1,0 +1,196 @@
+// Tests of examples/service/json_api.hpp: request bodies to commands, answers and events to JSON.
+// SPDX-License-Identifier: MIT
+#include "json_api.hpp"
+
+#include <string>
+
+#include <doctest/doctest.h>
+
+using namespace allocation;
+using namespace allocation::service;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// The message of a refused body; fails the test when the body is accepted.
+template <class T>
+auto refusal(const parsed<T>& p) -> std::string {
+    REQUIRE_FALSE(static_cast<bool>(p));
+    CHECK(p.error().status == 400);
+    return p.error().message;
+}
+
+}  // namespace
+
+TEST_SUITE("service") {
+
+TEST_CASE("an allocate body becomes an Allocate command") {
+    auto p = parse_allocate(R"({"orderid": "o1", "sku": "RED-CHAIR", "qty": 10})");
+    REQUIRE(p);
+    CHECK(p.value().order == order_id{"o1"});
+    CHECK(p.value().sku == sku{"RED-CHAIR"});
+    CHECK(p.value().qty == quantity{10});
+}
+
+TEST_CASE("fields the API does not know are ignored") {
+    CHECK(parse_allocate(R"({"orderid": "o1", "sku": "S", "qty": 1, "note": [1, 2]})"));
+}
+
+TEST_CASE("a body that is not JSON is refused with a message") {
+    CHECK(refusal(parse_allocate("orderid=o1")) == "request body is not valid JSON");
+    CHECK(refusal(parse_allocate("")) == "request body is not valid JSON");
+    CHECK(refusal(parse_allocate(R"({"orderid": "o1")")) == "request body is not valid JSON");
+}
+
+TEST_CASE("a JSON body that is not an object is refused with a message") {
+    CHECK(refusal(parse_allocate("[]")) == "request body must be a JSON object");
+    CHECK(refusal(parse_allocate("null")) == "request body must be a JSON object");
+    CHECK(refusal(parse_allocate("\"o1\"")) == "request body must be a JSON object");
+}
+
+TEST_CASE("a missing field is named in the message") {
+    CHECK(refusal(parse_allocate(R"({"sku": "S", "qty": 1})")) == "orderid is missing");
+    CHECK(refusal(parse_allocate(R"({"orderid": "o", "qty": 1})")) == "sku is missing");
+    CHECK(refusal(parse_allocate(R"({"orderid": "o", "sku": "S"})")) == "qty is missing");
+    CHECK(refusal(parse_allocate(R"({"orderid": "o", "sku": null, "qty": 1})")) == "sku is missing");
+}
+
+TEST_CASE("a quantity must be a JSON integer in range") {
+    const std::string range = "qty must be an integer from 1 to 2147483647";
+    for (const char* qty : {"0", "-1", "2147483648", "1.5", "1.0", "1e3", "\"3\"", "true", "[]", "{}",
+                            "18446744073709551615", "-9223372036854775808"}) {
+        CAPTURE(qty);
+        CHECK(refusal(parse_allocate(std::string(R"({"orderid": "o", "sku": "S", "qty": )") + qty + "}")) == range);
+    }
+}
+
+TEST_CASE("a quantity of zero is refused with a message") {
+    CHECK(refusal(parse_allocate(R"({"orderid": "o", "sku": "S", "qty": 0})")) ==
+          "qty must be an integer from 1 to 2147483647");
+}
+
+TEST_CASE("the largest quantity is 2^31 - 1") {
+    auto p = parse_allocate(R"({"orderid": "o", "sku": "S", "qty": 2147483647})");
+    REQUIRE(p);
+    CHECK(p.value().qty == quantity{2147483647});
+}
+
+TEST_CASE("identifiers must be strings of 1 to 255 bytes of UTF-8 without control characters") {
+    const std::string message = "sku must be 1 to 255 bytes of UTF-8 without control characters";
+    auto with_sku = [](const std::string& sku_json) {
+        return parse_allocate(R"({"orderid": "o", "qty": 1, "sku": )" + sku_json + "}");
+    };
+    CHECK(refusal(with_sku(R"("")")) == message);
+    CHECK(refusal(with_sku("\"" + std::string(256, 'x') + "\"")) == message);
+    CHECK(refusal(with_sku("\"" + std::string(10'000, 'x') + "\"")) == message);
+    CHECK(refusal(with_sku(R"("a\nb")")) == message);
+    CHECK(refusal(with_sku(R"("a\u0000b")")) == message);
+    CHECK(refusal(with_sku("12")) == "sku must be a string");
+    CHECK(refusal(with_sku("[\"S\"]")) == "sku must be a string");
+    CHECK(with_sku("\"" + std::string(255, 'x') + "\""));
+    CHECK(with_sku(R"("CHAISE-ROUGE-été-😀")"));
+}
+
+TEST_CASE("a batch body becomes a CreateBatch command, its eta a date or none") {
+    SUBCASE("with an eta") {
+        auto p = parse_create_batch(R"({"ref": "b1", "sku": "S", "qty": 100, "eta": "2011-01-02"})");
+        REQUIRE(p);
+        CHECK(p.value().ref == batch_ref{"b1"});
+        CHECK(p.value().qty == quantity{100});
+        CHECK(p.value().eta == date{2011y / 1 / 2});
+    }
+    SUBCASE("eta null is none") {
+        auto p = parse_create_batch(R"({"ref": "b1", "sku": "S", "qty": 100, "eta": null})");
+        REQUIRE(p);
+        CHECK_FALSE(p.value().eta);
+    }
+    SUBCASE("eta absent is none") {
+        auto p = parse_create_batch(R"({"ref": "b1", "sku": "S", "qty": 100})");
+        REQUIRE(p);
+        CHECK_FALSE(p.value().eta);
+    }
+    SUBCASE("an empty batch is allowed") { CHECK(parse_create_batch(R"({"ref": "b1", "sku": "S", "qty": 0})")); }
+}
+
+TEST_CASE("an eta that is not a calendar date YYYY-MM-DD is refused with a message") {
+    for (const char* eta : {"\"2011-02-30\"", "\"2011-13-01\"", "\"2011-1-2\"", "\"02/01/2011\"", "\"2011-01-02T00:00:00\"",
+                            "\"0000-01-01\"", "\"\"", "20110102", "true"}) {
+        CAPTURE(eta);
+        CHECK(refusal(parse_create_batch(std::string(R"({"ref": "b", "sku": "S", "qty": 1, "eta": )") + eta + "}")) ==
+              "eta must be a date YYYY-MM-DD or null");
+    }
+    CHECK(parse_create_batch(R"({"ref": "b", "sku": "S", "qty": 1, "eta": "2024-02-29"})"));
+}
+
+TEST_CASE("a negative batch quantity is refused with a message") {
+    CHECK(refusal(parse_create_batch(R"({"ref": "b", "sku": "S", "qty": -1})")) ==
+          "qty must be an integer from 0 to 2147483647");
+}
+
+TEST_CASE("a deallocate body may name the quantity to check") {
+    auto without = parse_deallocate(R"({"orderid": "o", "sku": "S"})");
+    REQUIRE(without);
+    CHECK_FALSE(without.value().qty);
+    auto with = parse_deallocate(R"({"orderid": "o", "sku": "S", "qty": 3})");
+    REQUIRE(with);
+    CHECK(with.value().qty == quantity{3});
+    CHECK(refusal(parse_deallocate(R"({"orderid": "o", "sku": "S", "qty": 0})")) ==
+          "qty must be an integer from 1 to 2147483647");
+}
+
+TEST_CASE("a change of batch quantity names the batch and a quantity from zero") {
+    auto p = parse_change_batch_quantity(R"({"batchref": "b1", "qty": 0})");
+    REQUIRE(p);
+    CHECK(p.value().ref == batch_ref{"b1"});
+    CHECK(p.value().qty == quantity{0});
+    CHECK(refusal(parse_change_batch_quantity(R"({"ref": "b1", "qty": 3})")) == "batchref is missing");
+    CHECK(refusal(parse_change_batch_quantity(R"({"batchref": "b1", "qty": "3"})")) ==
+          "qty must be an integer from 0 to 2147483647");
+}
+
+TEST_CASE("an order body becomes an AllocateOrder command with every line") {
+    auto p = parse_allocate_order(R"({"orderid": "o", "lines": [{"sku": "A", "qty": 1}, {"sku": "B", "qty": 2}]})");
+    REQUIRE(p);
+    CHECK(p.value().order == order_id{"o"});
+    REQUIRE(p.value().lines.size() == 2);
+    CHECK(p.value().lines[1].sku == sku{"B"});
+    CHECK(p.value().lines[1].qty == quantity{2});
+}
+
+TEST_CASE("an order's lines must be a non-empty array of objects, each line checked") {
+    const std::string not_array = "lines must be a non-empty array of {sku, qty}";
+    CHECK(refusal(parse_allocate_order(R"({"orderid": "o"})")) == "lines is missing");
+    CHECK(refusal(parse_allocate_order(R"({"orderid": "o", "lines": []})")) == not_array);
+    CHECK(refusal(parse_allocate_order(R"({"orderid": "o", "lines": {"sku": "A", "qty": 1}})")) == not_array);
+    CHECK(refusal(parse_allocate_order(R"({"orderid": "o", "lines": [{"sku": "A", "qty": 1}, 3]})")) ==
+          "lines[1] must be an object {sku, qty}");
+    CHECK(refusal(parse_allocate_order(R"({"orderid": "o", "lines": [{"sku": "A", "qty": 1.5}]})")) ==
+          "lines[0].qty must be an integer from 1 to 2147483647");
+    CHECK(refusal(parse_allocate_order(R"({"orderid": "o", "lines": [{"qty": 1}]})")) == "lines[0].sku is missing");
+}
+
+TEST_CASE("answers have the reference service's shapes") {
+    CHECK(error_body("Invalid sku NOPE") == R"({"message":"Invalid sku NOPE"})");
+    CHECK(batchref_body(batch_ref{"b1"}) == R"({"batchref":"b1"})");
+    CHECK(allocations_body({{sku{"S"}, batch_ref{"b1"}}}) == R"([{"batchref":"b1","sku":"S"}])");
+    CHECK(allocations_body({}) == "[]");
+    CHECK(order_body(order_id{"o"}, {{sku{"S"}, quantity{2}, batch_ref{"b1"}}}) ==
+          R"({"allocations":[{"batchref":"b1","qty":2,"sku":"S"}],"orderid":"o"})");
+}
+
+TEST_CASE("events are published with the documented fields") {
+    CHECK(event_message(events::allocated{order_id{"o"}, sku{"S"}, quantity{2}, batch_ref{"b"}}) ==
+          R"({"batchref":"b","orderid":"o","qty":2,"sku":"S"})");
+    CHECK(event_message(events::deallocated{order_id{"o"}, sku{"S"}, quantity{2}, batch_ref{"b"}}) ==
+          R"({"batchref":"b","orderid":"o","qty":2,"sku":"S"})");
+    CHECK(event_message(events::out_of_stock{order_id{"o"}, sku{"S"}, quantity{2}}) == R"({"orderid":"o","qty":2,"sku":"S"})");
+    CHECK(event_message(events::low_stock{sku{"S"}, quantity{1}, quantity{9}}) ==
+          R"({"available":1,"reorder_qty":9,"sku":"S"})");
+}
+
+TEST_CASE("a date is written YYYY-MM-DD and none as null") {
+    CHECK(date_json(date{2011y / 1 / 2}) == "2011-01-02");
+    CHECK(date_json(std::nullopt).is_null());
+}
+
+}  // TEST_SUITE
