@@ -16,6 +16,7 @@ struct basic_order_line {
     typename Traits::quantity_type qty{};
     friend auto operator==(const basic_order_line&, const basic_order_line&) -> bool = default;
 };
+using order_line = basic_order_line<default_traits>;
 
 }  // namespace allocation
 
