@@ -1,0 +1,417 @@
+// End-to-end tests of allocation-service: each test starts the real executable on a free port,
+// with a temporary database and its own redis-server on 127.0.0.1, and drives it over HTTP and
+// Redis as a client of the reference service would.
+// SPDX-License-Identifier: MIT
+#include <signal.h>  // SIGTERM
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "process.hpp"
+#include "redis.hpp"
+
+#ifndef ALLOCATION_SERVICE_PATH
+#error "ALLOCATION_SERVICE_PATH must name the allocation-service executable"
+#endif
+#ifndef ALLOCATION_REDIS_SERVER
+#define ALLOCATION_REDIS_SERVER ""
+#endif
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+using allocation::test::child_process;
+
+namespace {
+
+auto have_redis_server() -> bool {
+    const std::filesystem::path exe = ALLOCATION_REDIS_SERVER;
+    return !exe.empty() && std::filesystem::exists(exe);
+}
+
+/// An answer: status and parsed body (null when the body is not JSON).
+struct answer {
+    int status = 0;
+    std::string body;
+    json data;
+    [[nodiscard]] auto message() const -> std::string {
+        return data.is_object() && data.contains("message") && data["message"].is_string() ? data["message"].get<std::string>() : "";
+    }
+};
+
+/// Messages seen on Redis channels.
+struct channel_log {
+    std::mutex mutex;
+    std::vector<json> messages;
+    void add(std::string_view payload) {
+        const std::lock_guard lock(mutex);
+        messages.push_back(json::parse(payload, nullptr, false));
+    }
+    /// Waits for a message equal to `expected`.
+    auto wait_for(const json& expected, std::chrono::milliseconds timeout) -> bool {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            {
+                const std::lock_guard lock(mutex);
+                for (const auto& m : messages) {
+                    if (m == expected) return true;
+                }
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+        return false;
+    }
+};
+
+/// A running allocation-service with its own redis-server and database directory.
+class service {
+public:
+    explicit service(std::vector<std::string> extra_args = {}) {
+        if (have_redis_server()) redis_.emplace(ALLOCATION_REDIS_SERVER);
+        std::vector<std::string> argv{ALLOCATION_SERVICE_PATH, "--host", "127.0.0.1", "--port", "0", "--database",
+                                      "sqlite:///" + (dir_.path() / "allocation.db").string(), "--redis",
+                                      redis_ ? redis_->url() : "none"};
+        argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+        process_ = std::make_unique<child_process>(argv);
+        const auto line = process_->wait_for_line("listening on http://127.0.0.1:", 15s);
+        REQUIRE_MESSAGE(line, "allocation-service did not print its listening line");
+        port_ = std::stoi(line->substr(line->rfind(':') + 1));
+        client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+        client_->set_connection_timeout(5s);
+        client_->set_read_timeout(10s);
+        client_->set_write_timeout(10s);
+    }
+    service(const service&) = delete;
+    auto operator=(const service&) -> service& = delete;
+    ~service() {
+        if (process_) {
+            process_->signal(SIGTERM);
+            (void)process_->wait(10s);
+        }
+    }
+
+    auto post(const std::string& path, const std::string& body, const httplib::Headers& headers = {}) -> answer {
+        return to_answer(client_->Post(path.c_str(), headers, body, "application/json"));
+    }
+    auto post(const std::string& path, const json& body, const httplib::Headers& headers = {}) -> answer {
+        return post(path, body.dump(), headers);
+    }
+    auto get(const std::string& path) -> answer { return to_answer(client_->Get(path.c_str())); }
+    auto request(const std::string& method, const std::string& path) -> answer {
+        httplib::Request req;
+        req.method = method;
+        req.path = path;
+        return to_answer(client_->send(req));
+    }
+
+    [[nodiscard]] auto process() -> child_process& { return *process_; }
+    [[nodiscard]] auto redis() -> allocation::test::redis_server* { return redis_ ? &*redis_ : nullptr; }
+    [[nodiscard]] auto port() const noexcept -> int { return port_; }
+
+    /// Listens to a Redis channel until the returned object is destroyed.
+    auto listen(const std::string& channel, channel_log& log) -> std::unique_ptr<allocation::service::redis_subscriber> {
+        auto sub = std::make_unique<allocation::service::redis_subscriber>(
+            allocation::service::redis_endpoint{"127.0.0.1", redis_->port(), "", 0}, std::vector<std::string>{channel},
+            [&log](std::string_view, std::string_view payload) { log.add(payload); });
+        REQUIRE(sub->wait_subscribed(5s));
+        return sub;
+    }
+
+    /// Publishes on the service's Redis.
+    void publish(const std::string& channel, const std::string& message) {
+        std::string error;
+        auto ctx = allocation::service::detail::redis_connect({"127.0.0.1", redis_->port(), "", 0}, error);
+        REQUIRE_MESSAGE(ctx, error);
+        REQUIRE(allocation::service::detail::redis_command(ctx.get(), error, "PUBLISH %b %b", channel.data(), channel.size(),
+                                                           message.data(), message.size()));
+    }
+
+private:
+    static auto to_answer(const httplib::Result& r) -> answer {
+        REQUIRE_MESSAGE(r, "no answer: " << httplib::to_string(r.error()));
+        answer a{r->status, r->body, json::parse(r->body, nullptr, false)};
+        CHECK_MESSAGE(r->get_header_value("Content-Type").starts_with("application/json"), r->status << " " << r->body);
+        return a;
+    }
+
+    allocation::test::temp_dir dir_;
+    std::optional<allocation::test::redis_server> redis_;
+    std::unique_ptr<child_process> process_;
+    int port_ = 0;
+    std::unique_ptr<httplib::Client> client_;
+};
+
+auto batch(const std::string& ref, const std::string& sku, int qty, const json& eta = nullptr) -> json {
+    return {{"ref", ref}, {"sku", sku}, {"qty", qty}, {"eta", eta}};
+}
+auto line(const std::string& order, const std::string& sku, const json& qty) -> json {
+    return {{"orderid", order}, {"sku", sku}, {"qty", qty}};
+}
+
+}  // namespace
+
+TEST_SUITE("service-e2e") {
+
+TEST_CASE("the happy path: batches added, a line allocated to the earliest batch, its allocation listed") {
+    service svc;
+    CHECK(svc.get("/health").data == json{{"status", "ok"}});
+    CHECK(svc.post("/add_batch", batch("later", "LAMP", 100, "2011-01-03")).status == 201);
+    CHECK(svc.post("/add_batch", batch("early", "LAMP", 100, "2011-01-02")).status == 201);
+    CHECK(svc.post("/add_batch", batch("other", "TABLE", 100)).status == 201);
+    const auto a = svc.post("/allocate", line("o1", "LAMP", 3));
+    CHECK(a.status == 202);
+    CHECK(a.data == json{{"batchref", "early"}});
+    const auto list = svc.get("/allocations/o1");
+    CHECK(list.status == 200);
+    CHECK(list.data == json::array({{{"sku", "LAMP"}, {"batchref", "early"}}}));
+    const auto product = svc.get("/products/LAMP");
+    CHECK(product.status == 200);
+    CHECK(product.data["available"] == 197);
+    CHECK(product.data["batches"][0]["ref"] == "early");
+    CHECK(product.data["batches"][0]["available"] == 97);
+    CHECK(product.data["batches"][0]["eta"] == "2011-01-02");
+}
+
+TEST_CASE("an unknown sku is answered 400 with the reference service's message") {
+    service svc;
+    const auto a = svc.post("/allocate", line("o1", "NO-SUCH-SKU", 1));
+    CHECK(a.status == 400);
+    CHECK(a.data == json{{"message", "Invalid sku NO-SUCH-SKU"}});
+    CHECK(svc.get("/allocations/o1").status == 404);
+}
+
+TEST_CASE("a line no batch can take is answered 409 with a message and allocates nothing") {
+    service svc;
+    REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 10)).status == 201);
+    const auto a = svc.post("/allocate", line("o1", "LAMP", 11));
+    CHECK(a.status == 409);
+    CHECK_FALSE(a.message().empty());
+    CHECK(svc.get("/products/LAMP").data["available"] == 10);
+    CHECK(svc.get("/allocations/o1").status == 404);
+}
+
+TEST_CASE("a resubmitted request is answered as the first time without a second allocation") {
+    service svc;
+    REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 10)).status == 201);
+    SUBCASE("the same order line sent again") {
+        CHECK(svc.post("/allocate", line("o1", "LAMP", 3)).data == json{{"batchref", "b1"}});
+        const auto again = svc.post("/allocate", line("o1", "LAMP", 3));
+        CHECK(again.status == 202);
+        CHECK(again.data == json{{"batchref", "b1"}});
+        CHECK(svc.get("/products/LAMP").data["available"] == 7);
+        CHECK(svc.post("/allocate", line("o1", "LAMP", 4)).status == 409);  // another quantity
+    }
+    SUBCASE("the same Idempotency-Key and body replay the first answer; another body is 422") {
+        const httplib::Headers key{{"Idempotency-Key", "retry-1"}};
+        const auto first = svc.post("/orders", json{{"orderid", "o2"}, {"lines", {{{"sku", "LAMP"}, {"qty", 2}}}}}, key);
+        CHECK(first.status == 202);
+        const auto replay = svc.post("/orders", json{{"orderid", "o2"}, {"lines", {{{"sku", "LAMP"}, {"qty", 2}}}}}, key);
+        CHECK(replay.status == first.status);
+        CHECK(replay.body == first.body);
+        CHECK(svc.get("/products/LAMP").data["available"] == 8);
+        const auto other = svc.post("/orders", json{{"orderid", "o2"}, {"lines", {{{"sku", "LAMP"}, {"qty", 5}}}}}, key);
+        CHECK(other.status == 422);
+        CHECK_FALSE(other.message().empty());
+        CHECK(svc.get("/products/LAMP").data["available"] == 8);
+    }
+}
+
+TEST_CASE("an order is allocated in full or not at all") {
+    service svc;
+    REQUIRE(svc.post("/add_batch", batch("chairs", "CHAIR", 10)).status == 201);
+    REQUIRE(svc.post("/add_batch", batch("tables", "TABLE", 1)).status == 201);
+    SUBCASE("every line fits: every line allocated, same SKU lines summed") {
+        const auto a = svc.post("/orders", json{{"orderid", "o1"},
+                                                {"lines", {{{"sku", "CHAIR"}, {"qty", 4}}, {{"sku", "TABLE"}, {"qty", 1}},
+                                                           {{"sku", "CHAIR"}, {"qty", 2}}}}});
+        CHECK(a.status == 202);
+        CHECK(a.data["orderid"] == "o1");
+        CHECK(a.data["allocations"] == json::array({{{"sku", "CHAIR"}, {"qty", 6}, {"batchref", "chairs"}},
+                                                    {{"sku", "TABLE"}, {"qty", 1}, {"batchref", "tables"}}}));
+        CHECK(svc.get("/products/CHAIR").data["available"] == 4);
+    }
+    SUBCASE("one line does not fit: 409 and nothing of the order allocated") {
+        const auto a = svc.post("/orders", json{{"orderid", "o1"},
+                                                {"lines", {{{"sku", "CHAIR"}, {"qty", 4}}, {{"sku", "TABLE"}, {"qty", 2}}}}});
+        CHECK(a.status == 409);
+        CHECK_FALSE(a.message().empty());
+        CHECK(svc.get("/products/CHAIR").data["available"] == 10);
+        CHECK(svc.get("/products/TABLE").data["available"] == 1);
+        CHECK(svc.get("/allocations/o1").status == 404);
+    }
+    SUBCASE("one line names an unknown SKU: 400 naming it, nothing allocated") {
+        const auto a = svc.post("/orders", json{{"orderid", "o1"},
+                                                {"lines", {{{"sku", "CHAIR"}, {"qty", 4}}, {{"sku", "SOFA"}, {"qty", 1}}}}});
+        CHECK(a.status == 400);
+        CHECK(a.message() == "Invalid sku SOFA");
+        CHECK(svc.get("/products/CHAIR").data["available"] == 10);
+    }
+}
+
+TEST_CASE("a line is deallocated once; a line that is not allocated is 404") {
+    service svc;
+    REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 10)).status == 201);
+    REQUIRE(svc.post("/allocate", line("o1", "LAMP", 3)).status == 202);
+    CHECK(svc.post("/deallocate", json{{"orderid", "o1"}, {"sku", "LAMP"}, {"qty", 4}}).status == 409);
+    const auto d = svc.post("/deallocate", json{{"orderid", "o1"}, {"sku", "LAMP"}});
+    CHECK(d.status == 200);
+    CHECK(d.data == json{{"batchref", "b1"}});
+    CHECK(svc.post("/deallocate", json{{"orderid", "o1"}, {"sku", "LAMP"}}).status == 404);
+    CHECK(svc.get("/products/LAMP").data["available"] == 10);
+    CHECK(svc.get("/allocations/o1").status == 404);
+}
+
+TEST_CASE("malformed requests are answered 4xx with a JSON message and change nothing") {
+    service svc;
+    REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 10)).status == 201);
+    REQUIRE(svc.post("/allocate", line("o0", "LAMP", 1)).status == 202);
+    const auto before = svc.get("/products/LAMP").body;
+    const std::string long_id(10'000, 'x');
+
+    struct bad_request {
+        const char* what;
+        std::string path;
+        std::string body;
+        int status;
+    };
+    const std::vector<bad_request> table = {
+        {"not JSON", "/allocate", "orderid=o1&sku=LAMP&qty=1", 400},
+        {"empty body", "/allocate", "", 400},
+        {"a JSON array", "/allocate", "[1, 2]", 400},
+        {"missing orderid", "/allocate", R"({"sku": "LAMP", "qty": 1})", 400},
+        {"missing sku", "/allocate", R"({"orderid": "o1", "qty": 1})", 400},
+        {"missing qty", "/allocate", R"({"orderid": "o1", "sku": "LAMP"})", 400},
+        {"sku a number", "/allocate", R"({"orderid": "o1", "sku": 7, "qty": 1})", 400},
+        {"qty 0", "/allocate", line("o1", "LAMP", 0).dump(), 400},
+        {"qty -1", "/allocate", line("o1", "LAMP", -1).dump(), 400},
+        {"qty 2^31", "/allocate", line("o1", "LAMP", 2147483648LL).dump(), 400},
+        {"qty 1.5", "/allocate", line("o1", "LAMP", 1.5).dump(), 400},
+        {"qty \"3\"", "/allocate", line("o1", "LAMP", "3").dump(), 400},
+        {"qty true", "/allocate", line("o1", "LAMP", true).dump(), 400},
+        {"orderid of 10 kB", "/allocate", line(long_id, "LAMP", 1).dump(), 400},
+        {"sku of 10 kB", "/allocate", line("o1", long_id, 1).dump(), 400},
+        {"sku with a control character", "/allocate", line("o1", "LA\nMP", 1).dump(), 400},
+        {"batch with a bad eta", "/add_batch", batch("b2", "LAMP", 5, "2011-02-30").dump(), 400},
+        {"batch with a 10 kB ref", "/add_batch", batch(long_id, "LAMP", 5).dump(), 400},
+        {"batch with a negative qty", "/add_batch", batch("b2", "LAMP", -5).dump(), 400},
+        {"order without lines", "/orders", R"({"orderid": "o1", "lines": []})", 400},
+        {"order lines not objects", "/orders", R"({"orderid": "o1", "lines": ["LAMP"]})", 400},
+        {"order line qty 1.5", "/orders", R"({"orderid": "o1", "lines": [{"sku": "LAMP", "qty": 1.5}]})", 400},
+        {"change of an unknown batch", "/change_batch_quantity", R"({"batchref": "nope", "qty": 1})", 404},
+        {"change to a negative qty", "/change_batch_quantity", R"({"batchref": "b1", "qty": -1})", 400},
+        {"deallocate without sku", "/deallocate", R"({"orderid": "o0"})", 400},
+        {"unknown path", "/allocate_all", R"({})", 404},
+        {"body over 1 MB", "/allocate", std::string(1024 * 1024 + 1, ' '), 413},
+    };
+    for (const auto& t : table) {
+        CAPTURE(t.what);
+        const auto a = svc.post(t.path, t.body);
+        CHECK(a.status == t.status);
+        CHECK_FALSE(a.message().empty());
+    }
+    SUBCASE("wrong methods and unknown paths") {
+        CHECK(svc.get("/allocate").status == 405);
+        CHECK(svc.request("DELETE", "/allocations/o0").status == 405);
+        CHECK(svc.request("PUT", "/add_batch").status == 405);
+        const auto unknown = svc.get("/no/such/path");
+        CHECK(unknown.status == 404);
+        CHECK_FALSE(unknown.message().empty());
+        CHECK(svc.get("/products/NOPE").status == 404);
+    }
+    CHECK(svc.get("/products/LAMP").body == before);
+    CHECK(svc.get("/allocations/o1").status == 404);
+    CHECK(svc.get("/health").status == 200);
+}
+
+TEST_CASE("a batch quantity change from Redis reallocates the line and publishes line_allocated") {
+    if (!have_redis_server()) {
+        MESSAGE("redis-server not found, skipped");
+        return;
+    }
+    service svc;
+    channel_log allocated;
+    auto listener = svc.listen("line_allocated", allocated);
+    REQUIRE(svc.post("/add_batch", batch("in-stock", "LAMP", 10)).status == 201);
+    REQUIRE(svc.post("/add_batch", batch("shipment", "LAMP", 10, "2011-01-02")).status == 201);
+    REQUIRE(svc.post("/allocate", line("o1", "LAMP", 3)).data == json{{"batchref", "in-stock"}});
+    REQUIRE(svc.post("/allocate", line("o2", "LAMP", 5)).data == json{{"batchref", "in-stock"}});
+    CHECK(allocated.wait_for({{"orderid", "o2"}, {"sku", "LAMP"}, {"qty", 5}, {"batchref", "in-stock"}}, 5s));
+
+    // The service subscribes at start; a message published before it has subscribed is lost,
+    // so wait for its subscription to show on Redis.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    for (;;) {
+        std::string error;
+        auto ctx = allocation::service::detail::redis_connect({"127.0.0.1", svc.redis()->port(), "", 0}, error);
+        REQUIRE(ctx);
+        auto reply = allocation::service::detail::redis_command(ctx.get(), error, "PUBSUB NUMSUB change_batch_quantity");
+        REQUIRE(reply);
+        if (reply->elements == 2 && reply->element[1]->integer >= 1) break;
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        std::this_thread::sleep_for(20ms);
+    }
+    svc.publish("change_batch_quantity", R"({"batchref": "in-stock", "qty": 4})");
+    svc.publish("change_batch_quantity", "not json at all");  // logged and skipped
+    // o2, the most recent line, no longer fits and moves to the shipment.
+    CHECK(allocated.wait_for({{"orderid", "o2"}, {"sku", "LAMP"}, {"qty", 5}, {"batchref", "shipment"}}, 10s));
+    CHECK(svc.get("/allocations/o2").data == json::array({{{"sku", "LAMP"}, {"batchref", "shipment"}}}));
+    CHECK(svc.get("/allocations/o1").data == json::array({{{"sku", "LAMP"}, {"batchref", "in-stock"}}}));
+    CHECK(svc.get("/health").status == 200);
+}
+
+TEST_CASE("the HTTP change_batch_quantity does the same as the Redis message") {
+    service svc;
+    REQUIRE(svc.post("/add_batch", batch("in-stock", "LAMP", 10)).status == 201);
+    REQUIRE(svc.post("/add_batch", batch("shipment", "LAMP", 10, "2011-01-02")).status == 201);
+    REQUIRE(svc.post("/allocate", line("o1", "LAMP", 8)).status == 202);
+    const auto a = svc.post("/change_batch_quantity", json{{"batchref", "in-stock"}, {"qty", 2}});
+    CHECK(a.status == 200);
+    CHECK(svc.get("/allocations/o1").data == json::array({{{"sku", "LAMP"}, {"batchref", "shipment"}}}));
+}
+
+TEST_CASE("SIGTERM stops the service with exit code 0 after the requests in flight") {
+    service svc;
+    REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 10)).status == 201);
+    svc.process().signal(SIGTERM);
+    const auto code = svc.process().wait(10s);
+    REQUIRE(code);
+    CHECK(*code == 0);
+}
+
+TEST_CASE("the service answers --help with every option and a bad option with exit code 2") {
+    {
+        child_process help({ALLOCATION_SERVICE_PATH, "--help"});
+        std::string text;
+        while (auto l = help.read_line(5s)) text += *l + "\n";
+        CHECK(help.wait(5s) == 0);
+        for (const char* option : {"--host", "--port", "--database", "--redis", "--reorder-point", "DATABASE_URL", "REDIS_URL"}) {
+            CHECK_MESSAGE(text.find(option) != std::string::npos, option);
+        }
+    }
+    child_process bad({ALLOCATION_SERVICE_PATH, "--port", "seventy"});
+    CHECK(bad.wait(5s) == 2);
+}
+
+TEST_CASE("a reorder point makes the service publish low_stock once per crossing") {
+    if (!have_redis_server()) {
+        MESSAGE("redis-server not found, skipped");
+        return;
+    }
+    service svc({"--reorder-point", "5"});
+    channel_log low;
+    auto listener = svc.listen("low_stock", low);
+    REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 10)).status == 201);
+    REQUIRE(svc.post("/allocate", line("o1", "LAMP", 6)).status == 202);
+    CHECK(low.wait_for({{"sku", "LAMP"}, {"available", 4}, {"reorder_qty", 1}}, 5s));
+}
+
+}  // TEST_SUITE
