@@ -48,6 +48,7 @@ public:
     using line_type = basic_order_line<Traits>;
     using event_type = events::basic_event<Traits>;
     using replenishment_type = basic_replenishment<Traits>;
+    using allocation_type = basic_line_allocation<Traits>;
     using sku_type = typename Traits::sku_type;
     using batch_ref_type = typename Traits::batch_ref_type;
     using order_id_type = typename Traits::order_id_type;
@@ -176,6 +177,37 @@ public:
         events_.emplace_back(events::basic_allocated<Traits>{line.order, sku_, line.qty, batches_[i].ref()});
         check_low_stock();
         return batches_[i].ref();
+    }
+
+    /// Allocates a line whole when a batch can take it (as allocate()), else split over several
+    /// batches as the strategy's index plans it, all or nothing: one Allocated event per part.
+    /// allocate() never splits; this is the opt-in. A line already allocated is answered with
+    /// its parts and changes nothing. Returns the parts (batch, quantity) in the order taken.
+    /// Errors: as allocate(); out_of_stock when the eligible batches together cannot cover the
+    /// line. O(k log B) for k parts with the shipped strategies.
+    auto allocate_split(const line_type& line) -> result<std::vector<allocation_type>> {
+        ALLOCATION_TRYV(check_line(line));
+        if (const auto it = lines_.find(line.order); it != lines_.end()) {
+            if (it->second.qty != line.qty) return errc::conflicting_resubmission;
+            return parts_of(it->second);
+        }
+        ensure_index();
+        boost::container::small_vector<part, 4> plan;
+        if (const auto found = index_.find(strategy_, batches_, line.qty)) {
+            plan.push_back({static_cast<std::uint32_t>(*found), line.qty});
+        } else if (!detail::plan_split(index_, strategy_, std::span<const batch_type>(batches_), line.qty, plan)) {
+            events_.emplace_back(events::basic_out_of_stock<Traits>{line.order, line.sku, line.qty});
+            return errc::out_of_stock;
+        }
+        auto& rec = lines_[line.order];
+        rec.qty = line.qty;
+        for (const auto& p : plan) {
+            place(p.batch, line.order, p.qty, rec);
+            events_.emplace_back(events::basic_allocated<Traits>{line.order, sku_, p.qty, batches_[p.batch].ref()});
+        }
+        ++version_;
+        check_low_stock();
+        return parts_of(rec);
     }
 
     /// Adds a batch of this SKU. The same batch again succeeds and changes nothing.
@@ -329,6 +361,13 @@ private:
         if (!detail::valid_id(line.order)) return errc::invalid_identifier;
         if (!is_valid_line_qty(line.qty)) return errc::invalid_quantity;
         return success();
+    }
+
+    auto parts_of(const line_record& rec) const -> std::vector<allocation_type> {
+        std::vector<allocation_type> out;
+        out.reserve(rec.parts.size());
+        for (const auto& p : rec.parts) out.push_back({sku_, p.qty, batches_[p.batch].ref()});
+        return out;
     }
 
     void track(change c) {

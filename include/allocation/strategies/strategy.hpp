@@ -92,10 +92,60 @@ public:
         return order_[node - leaves_];
     }
 
+    /// The first batch at preference position `start` or later that can take `q`, or none.
+    /// O(log B): climbs right from the start leaf, then descends.
+    [[nodiscard]] auto find_from(std::size_t start, typename Batch::quantity_type q) const
+        -> std::optional<std::size_t> {
+        const auto p = position_from(start, detail::count(q));
+        if (!p) return std::nullopt;
+        return order_[*p];
+    }
+
+    /// Plans a split of `q` over the batches in preference order from position `start`, each
+    /// taking what it has, until `q` is covered: appends (batch index, quantity) parts to `out`.
+    /// Returns false (and `out` is unspecified) when the batches cannot cover `q`.
+    /// O(k log B) for k parts.
+    template <class Parts>
+    auto plan_split_from(std::size_t start, std::span<const Batch> batches, typename Batch::quantity_type q,
+                         Parts& out) const -> bool {
+        auto remaining = detail::count(q);
+        auto p = position_from(start, 1);
+        while (p && remaining > 0) {
+            const auto i = order_[*p];
+            const auto take = std::min(remaining, detail::count(batches[i].available()));
+            out.push_back({static_cast<std::uint32_t>(i),
+                           detail::make_quantity<typename Batch::quantity_type>(take)});
+            remaining -= take;
+            p = position_from(*p + 1, 1);
+        }
+        return remaining == 0;
+    }
+
+    /// Splits `q` over the batches in preference order; see plan_split_from().
+    template <class S, class Parts>
+    auto plan_split(const S&, std::span<const Batch> batches, typename Batch::quantity_type q, Parts& out) const
+        -> bool {
+        return plan_split_from(0, batches, q, out);
+    }
+
     /// Batch indices in preference order.
     [[nodiscard]] auto order() const noexcept -> std::span<const std::uint32_t> { return order_; }
 
 private:
+    // The first preference position >= start whose value is at least `want`.
+    [[nodiscard]] auto position_from(std::size_t start, std::int64_t want) const noexcept
+        -> std::optional<std::size_t> {
+        if (start >= order_.size()) return std::nullopt;
+        auto node = leaves_ + start;
+        while (tree_[node] < want) {
+            while ((node & 1) != 0) node >>= 1;  // climb while a right child
+            if (node == 0) return std::nullopt;  // climbed past the root
+            ++node;                              // the next range to the right
+        }
+        while (node < leaves_) node = tree_[2 * node] >= want ? 2 * node : 2 * node + 1;
+        return node - leaves_;
+    }
+
     template <class S>
     static auto value(const S& s, const Batch& b) -> std::int64_t {
         if constexpr (batch_eligibility<S, Batch>) {
@@ -119,6 +169,47 @@ template <class S, class Batch>
 struct index_for<S, Batch> {
     using type = typename S::template index<Batch>;
 };
+
+}  // namespace detail
+
+/// Optional: an index that plans split allocations itself. `index.plan_split(s, batches, q, out)`
+/// appends (batch index, quantity) parts covering `q` to `out` in the order they should be
+/// taken, and returns false when the batches cannot cover `q`.
+template <class I, class S, class Batch, class Parts>
+concept splitting_index =
+    requires(const I& index, const S& s, std::span<const Batch> batches, typename Batch::quantity_type q, Parts& out) {
+        { index.plan_split(s, batches, q, out) } -> std::convertible_to<bool>;
+    };
+
+namespace detail {
+
+/// Plans a split of `q` over `batches`: with the index's own plan when it has one, else by
+/// taking every eligible batch in preference order (O(B log B)).
+template <class S, class Batch, class Index, class Parts>
+auto plan_split(const Index& index, const S& s, std::span<const Batch> batches, typename Batch::quantity_type q,
+                Parts& out) -> bool {
+    if constexpr (splitting_index<Index, S, Batch, Parts>) {
+        return static_cast<bool>(index.plan_split(s, batches, q, out));
+    } else {
+        std::vector<std::uint32_t> order(batches.size());
+        std::iota(order.begin(), order.end(), std::uint32_t{0});
+        std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+            return static_cast<bool>(s.prefers(batches[a], batches[b]));
+        });
+        auto remaining = detail::count(q);
+        for (const auto i : order) {
+            if (remaining == 0) break;
+            if constexpr (batch_eligibility<S, Batch>) {
+                if (!s.eligible(batches[i])) continue;
+            }
+            const auto take = std::min(remaining, detail::count(batches[i].available()));
+            if (take <= 0) continue;
+            out.push_back({i, detail::make_quantity<typename Batch::quantity_type>(take)});
+            remaining -= take;
+        }
+        return remaining == 0;
+    }
+}
 
 }  // namespace detail
 
