@@ -1,0 +1,73 @@
+// allocation — PostgreSQL adapter: the allocations read model, order id -> [(SKU, batch)].
+// SPDX-License-Identifier: MIT
+#ifndef ALLOCATION_ADAPTERS_POSTGRES_ALLOCATIONS_VIEW_HPP
+#define ALLOCATION_ADAPTERS_POSTGRES_ALLOCATIONS_VIEW_HPP
+
+#include <exception>  // current_exception
+#include <memory>     // shared_ptr
+#include <utility>    // move
+#include <vector>     // vector
+
+#include <allocation/adapters/postgres/codec.hpp>
+#include <allocation/adapters/postgres/connection_pool.hpp>
+#include <allocation/adapters/postgres/store.hpp>
+#include <allocation/error.hpp>
+#include <allocation/ports/allocations_view.hpp>
+#include <allocation/try.hpp>
+
+namespace allocation::postgres {
+
+/// The allocations read model of a PostgreSQL store. The rows come from the allocations_view
+/// SQL view, over what units of work commit, so they are up to date as soon as a commit is, in
+/// every process; add() and remove(), which the message bus calls from Allocated and
+/// Deallocated events, have nothing to do. A line's rows come in allocation order.
+/// Thread-safe.
+template <class Traits = default_traits>
+class basic_allocations_view {
+public:
+    using order_id_type = typename Traits::order_id_type;
+    using sku_type = typename Traits::sku_type;
+    using batch_ref_type = typename Traits::batch_ref_type;
+    using row_type = basic_allocation_row<Traits>;
+
+    explicit basic_allocations_view(std::shared_ptr<detail::connection_pool> pool) noexcept
+        : pool_(std::move(pool)) {}
+    template <class Product>
+    explicit basic_allocations_view(const store<Product>& s) : pool_(s.pool()) {}
+
+    /// Nothing to do: the view follows the committed allocations.
+    auto add(const order_id_type&, const sku_type&, const batch_ref_type&) -> result<void> { return success(); }
+    /// Nothing to do: the view follows the committed allocations.
+    auto remove(const order_id_type&, const sku_type&) -> result<void> { return success(); }
+
+    /// Where the order's lines are allocated; empty when nowhere. Errors: errc::storage_error.
+    auto get(const order_id_type& order) const -> result<std::vector<row_type>> {
+        ALLOCATION_TRY(conn, pool_->acquire());
+        try {
+            const auto rows = detail::exec(
+                *conn, "SELECT sku, batchref FROM allocations_view WHERE orderid = " + detail::sql(*conn, order) +
+                           " ORDER BY id");
+            std::vector<row_type> out;
+            out.reserve(rows.size());
+            for (const auto& r : rows) {
+                out.push_back({detail::read_id<sku_type>(r[0]), detail::read_id<batch_ref_type>(r[1])});
+            }
+            pool_->release(std::move(conn));
+            return out;
+        } catch (...) {
+            auto f = detail::classify(std::current_exception());
+            pool_->report(f.text);
+            pool_->discard(std::move(conn));
+            return f.code;
+        }
+    }
+
+private:
+    std::shared_ptr<detail::connection_pool> pool_;
+};
+using allocations_view = basic_allocations_view<>;
+static_assert(allocation::allocations_view<allocations_view>);
+
+}  // namespace allocation::postgres
+
+#endif  // ALLOCATION_ADAPTERS_POSTGRES_ALLOCATIONS_VIEW_HPP

@@ -1,0 +1,137 @@
+// allocation — PostgreSQL adapter: the schema and its migrations.
+// SPDX-License-Identifier: MIT
+#ifndef ALLOCATION_ADAPTERS_POSTGRES_SCHEMA_HPP
+#define ALLOCATION_ADAPTERS_POSTGRES_SCHEMA_HPP
+
+#include <array>        // array
+#include <string_view>  // string_view
+
+#include <pqxx/pqxx>
+
+namespace allocation::postgres {
+
+/// The schema version this adapter writes; schema_version holds the one a database has.
+inline constexpr int schema_version = 1;
+
+namespace detail {
+
+/// Migrations, the i-th taking a database from version i to i + 1. Each runs in one
+/// transaction with the schema_version row, under an advisory lock, so that several processes
+/// starting on a new database at once migrate it once.
+///
+/// Tables, the same as the SQLite adapter's (see its schema.hpp for the column meanings):
+/// - products: one row per SKU, its version (the optimistic-concurrency check) and its
+///   replenishment rule. Its row is the lock a unit of work takes (SELECT ... FOR UPDATE).
+/// - batches: position = the order the product added them; `allocated` is kept by the adapter
+///   beside `purchased`, and a CHECK constraint refuses any row where it exceeds `purchased`, so
+///   the database itself never stores an oversold batch.
+/// - allocations: one row per (batch, order line); id orders them oldest first.
+/// - allocations_view: the read model order id -> (SKU, batch). Here a view over allocations and
+///   batches rather than a table the commit writes: the same rows, never out of step.
+/// - outbox: the events of each committed unit of work, written in its transaction; the relay
+///   publishes the unsent ones and marks them sent.
+/// - inbox: ids of processed messages, with their stored result.
+/// - idempotency_keys: the HTTP service's Idempotency-Key answers.
+inline constexpr std::array<std::string_view, schema_version> migrations = {
+    R"sql(
+CREATE TABLE products (
+    sku text PRIMARY KEY,
+    version bigint NOT NULL DEFAULT 0,
+    reorder_point bigint,
+    max_level bigint,
+    multiple bigint
+);
+CREATE TABLE batches (
+    ref text PRIMARY KEY,
+    sku text NOT NULL REFERENCES products (sku),
+    position integer NOT NULL,
+    purchased bigint NOT NULL,
+    allocated bigint NOT NULL DEFAULT 0,
+    eta date,
+    expires date,
+    UNIQUE (sku, position),
+    CONSTRAINT batches_purchased_valid CHECK (purchased >= 0),
+    CONSTRAINT batches_never_oversold CHECK (allocated >= 0 AND allocated <= purchased)
+);
+CREATE TABLE allocations (
+    id bigint GENERATED ALWAYS AS IDENTITY,  -- allocation order: a batch's lines oldest first
+    batch_ref text NOT NULL REFERENCES batches (ref),
+    orderid text NOT NULL,
+    qty bigint NOT NULL CHECK (qty > 0),
+    PRIMARY KEY (batch_ref, orderid)
+);
+CREATE INDEX allocations_by_order ON allocations (orderid, id);
+CREATE VIEW allocations_view AS  -- read model: order id -> (sku, batch)
+    SELECT a.orderid, b.sku, a.batch_ref AS batchref, a.qty, a.id
+    FROM allocations a JOIN batches b ON b.ref = a.batch_ref;
+CREATE TABLE inbox (  -- message ids processed, with their results
+    message_id text PRIMARY KEY,
+    result text NOT NULL,
+    processed_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE outbox (  -- events committed, published by the relay
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    channel text NOT NULL,
+    orderid text,
+    sku text,
+    batchref text,
+    qty bigint,
+    qty2 bigint,
+    eta date,
+    reason text,
+    sent boolean NOT NULL DEFAULT false,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX outbox_unsent ON outbox (id) WHERE NOT sent;
+CREATE TABLE idempotency_keys (  -- the example service's Idempotency-Key answers
+    key text PRIMARY KEY,
+    fingerprint text NOT NULL,
+    status integer NOT NULL,
+    body text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+-- The optimistic check of a commit: the product must still have the version its unit of work
+-- loaded. Raises serialization_failure (40001) otherwise, which aborts the whole transaction.
+CREATE FUNCTION allocation_save_product(p_sku text, p_expected bigint, p_version bigint,
+                                        p_reorder_point bigint, p_max_level bigint,
+                                        p_multiple bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE products
+       SET version = p_version, reorder_point = p_reorder_point, max_level = p_max_level,
+           multiple = p_multiple
+     WHERE sku = p_sku AND version = p_expected;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'product % changed concurrently (expected version %)', p_sku, p_expected
+              USING ERRCODE = 'serialization_failure';
+    END IF;
+END
+$$;
+)sql",
+};
+
+/// Brings the database to schema_version. Throws what libpqxx throws; a database newer than
+/// the adapter is refused with pqxx::failure.
+inline void migrate(pqxx::connection& c) {
+    pqxx::work tx(c);
+    tx.exec("SELECT pg_advisory_xact_lock(7439001)");  // any constant of ours
+    tx.exec("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)");
+    const auto r = tx.exec("SELECT coalesce(max(version), 0) FROM schema_version");
+    const int current = r[0][0].as<int>();
+    if (current > schema_version) {
+        throw pqxx::failure("the database schema is newer than this allocation adapter");
+    }
+    for (int v = current; v < schema_version; ++v) {
+        tx.exec(std::string(migrations[static_cast<std::size_t>(v)]));
+    }
+    if (current < schema_version) {
+        tx.exec("DELETE FROM schema_version");
+        tx.exec("INSERT INTO schema_version (version) VALUES (" + std::to_string(schema_version) + ")");
+    }
+    tx.commit();
+}
+
+}  // namespace detail
+}  // namespace allocation::postgres
+
+#endif  // ALLOCATION_ADAPTERS_POSTGRES_SCHEMA_HPP
