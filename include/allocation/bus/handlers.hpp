@@ -6,11 +6,14 @@
 #include <algorithm>  // sort, find_if
 #include <cstddef>    // size_t
 #include <numeric>    // iota
+#include <optional>   // optional
+#include <string>     // string
 #include <vector>     // vector
 
 #include <allocation/domain/commands.hpp>
 #include <allocation/domain/types.hpp>
 #include <allocation/error.hpp>
+#include <allocation/ports/inbox.hpp>
 #include <allocation/ports/unit_of_work.hpp>
 #include <allocation/try.hpp>
 
@@ -44,6 +47,22 @@ template <class Uow>
 auto abandon(Uow& uow, std::error_code ec) -> std::error_code {
     uow.rollback();
     return ec;
+}
+// The stored result of a message id already processed, when the unit of work has an inbox.
+template <class Uow>
+auto processed(Uow& uow, const std::string& message_id) -> result<std::optional<std::string>> {
+    if constexpr (records_processed_messages<Uow>) {
+        if (!message_id.empty()) return uow.find_processed(message_id);
+    }
+    return std::optional<std::string>{};
+}
+// Records a command's result under its message id, to be committed with its changes.
+template <class Uow, class R>
+auto record(Uow& uow, const std::string& message_id, const R& r) -> result<void> {
+    if constexpr (records_processed_messages<Uow>) {
+        if (!message_id.empty()) return uow.record_processed(message_id, inbox::encode(r));
+    }
+    return success();
 }
 }  // namespace detail
 
@@ -82,10 +101,13 @@ auto allocate(const commands::basic_allocate<traits_of<Uow>>& cmd, Uow& uow)
     ALLOCATION_TRYV(detail::check_id(cmd.order));
     ALLOCATION_TRYV(detail::check_id(cmd.sku));
     ALLOCATION_TRYV(detail::check_line_qty(cmd.qty));
+    ALLOCATION_TRY(seen, detail::processed(uow, cmd.message_id));
+    if (seen) return inbox::decode_batch_ref<typename product_t<Uow>::batch_ref_type>(*seen);
     ALLOCATION_TRY(product, uow.products().get(cmd.sku));
     if (product == nullptr) return errc::invalid_sku;
     auto ref = product->allocate({cmd.order, cmd.sku, cmd.qty});
     if (!ref && ref.error() != errc::out_of_stock) return detail::abandon(uow, ref.error());
+    if (auto r = detail::record(uow, cmd.message_id, ref); !r) return detail::abandon(uow, r.error());
     ALLOCATION_TRYV(uow.commit());
     return ref;
 }
@@ -148,6 +170,8 @@ auto allocate_order(const commands::basic_allocate_order<traits_of<Uow>>& cmd, U
     using product_type = product_t<Uow>;
     if (cmd.lines.empty()) return errc::empty_order;
     ALLOCATION_TRYV(detail::check_id(cmd.order));
+    ALLOCATION_TRY(seen, detail::processed(uow, cmd.message_id));
+    if (seen) return inbox::decode_line_allocations<traits>(*seen);
     std::vector<commands::basic_order_item<traits>> merged;
     for (const auto& line : cmd.lines) {
         ALLOCATION_TRYV(detail::check_id(line.sku));
@@ -179,11 +203,15 @@ auto allocate_order(const commands::basic_allocate_order<traits_of<Uow>>& cmd, U
             product = again;
             if (product == nullptr) return detail::abandon(uow, errc::invalid_sku);
             if (product->allocate({cmd.order, line.sku, line.qty})) return detail::abandon(uow, errc::conflict);
+            const result<std::vector<basic_line_allocation<traits>>> failed{errc::out_of_stock};
+            if (auto r = detail::record(uow, cmd.message_id, failed); !r) return detail::abandon(uow, r.error());
             ALLOCATION_TRYV(uow.commit());
             return errc::out_of_stock;
         }
         out[i] = {line.sku, quantity_type{line.qty}, std::move(ref).value()};
     }
+    const result<std::vector<basic_line_allocation<traits>>> done{out};
+    if (auto r = detail::record(uow, cmd.message_id, done); !r) return detail::abandon(uow, r.error());
     ALLOCATION_TRYV(uow.commit());
     return out;
 }

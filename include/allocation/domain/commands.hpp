@@ -4,6 +4,7 @@
 #define ALLOCATION_DOMAIN_COMMANDS_HPP
 
 #include <optional>  // optional
+#include <string>    // string
 #include <vector>    // vector
 
 #include <allocation/domain/types.hpp>
@@ -43,6 +44,9 @@ struct basic_allocate {
     typename Traits::order_id_type order{};
     typename Traits::sku_type sku{};
     typename Traits::quantity_type qty{};
+    /// Optional: a unit of work with an inbox (records_processed_messages) answers a message id
+    /// it processed before with the stored result, without allocating again.
+    std::string message_id{};
 };
 
 /// Removes an order line's allocation. `qty`, when given, must equal the allocated quantity.
@@ -74,6 +78,8 @@ template <class Traits>
 struct basic_allocate_order {
     typename Traits::order_id_type order{};
     std::vector<basic_order_item<Traits>> lines{};
+    /// Optional: as basic_allocate::message_id.
+    std::string message_id{};
 };
 
 /// Sets a product's replenishment rule.

@@ -1,0 +1,89 @@
+// allocation — durable answers to idempotency keys (the example service's Idempotency-Key
+// header), kept in the store's database.
+// SPDX-License-Identifier: MIT
+#ifndef ALLOCATION_ADAPTERS_SQLITE_IDEMPOTENCY_HPP
+#define ALLOCATION_ADAPTERS_SQLITE_IDEMPOTENCY_HPP
+
+#include <sqlite3.h>
+
+#include <cstdint>      // int64_t
+#include <optional>     // optional
+#include <string>       // string
+#include <string_view>  // string_view
+
+#include <allocation/adapters/sqlite/detail.hpp>
+#include <allocation/adapters/sqlite/store.hpp>
+#include <allocation/error.hpp>
+
+namespace allocation::sqlite {
+
+/// An answer kept under an idempotency key: the fingerprint of the request it answered (a hash
+/// of its body, or the body), its status and its body.
+struct idempotency_record {
+    std::string fingerprint;
+    int status = 0;
+    std::string body;
+    friend auto operator==(const idempotency_record&, const idempotency_record&) -> bool = default;
+};
+
+/// Answers by idempotency key in the store's database, surviving restarts; shared by every
+/// process on the file. Thread-safe. Each save() is its own durable transaction.
+template <class Product = allocation::product>
+class idempotency_keys {
+public:
+    explicit idempotency_keys(store<Product>& s) noexcept : store_(&s) {}
+
+    /// The answer kept under `key`, none when the key is new.
+    auto find(std::string_view key) -> result<std::optional<idempotency_record>> {
+        return store_->with_reader([&](sqlite3* db) -> result<std::optional<idempotency_record>> {
+            detail::statement st(db, "SELECT fingerprint, status, body FROM idempotency_keys WHERE key = ?");
+            if (!st.ok()) return errc::storage_error;
+            st.bind(1, key);
+            const int rc = st.step();
+            if (rc == SQLITE_DONE) return std::optional<idempotency_record>{};
+            if (rc != SQLITE_ROW) return errc::storage_error;
+            return std::optional<idempotency_record>(
+                idempotency_record{st.text(0), static_cast<int>(st.int64(1)), st.text(2)});
+        });
+    }
+
+    /// Keeps an answer under `key` unless one is kept already (the first answer wins). Returns
+    /// true when this one was kept; false when the key had an answer (find() gives it).
+    auto save(std::string_view key, std::string_view fingerprint, int status, std::string_view body)
+        -> result<bool> {
+        return store_->with_writer([&](sqlite3* db) -> result<bool> {
+            detail::statement st(db,
+                                 "INSERT OR IGNORE INTO idempotency_keys (key, fingerprint, status, body) "
+                                 "VALUES (?, ?, ?, ?)");
+            if (!st.ok()) return errc::storage_error;
+            st.bind(1, key);
+            st.bind(2, fingerprint);
+            st.bind(3, std::int64_t{status});
+            st.bind(4, body);
+            const int rc = st.exec();
+            if (rc != SQLITE_DONE) return detail::is_busy(rc) ? errc::conflict : errc::storage_error;
+            return sqlite3_changes(db) == 1;
+        });
+    }
+
+    /// Forgets the answer under `key`.
+    auto erase(std::string_view key) -> result<void> {
+        return store_->with_writer([&](sqlite3* db) -> result<void> {
+            detail::statement st(db, "DELETE FROM idempotency_keys WHERE key = ?");
+            if (!st.ok()) return errc::storage_error;
+            st.bind(1, key);
+            if (st.exec() != SQLITE_DONE) return errc::storage_error;
+            return success();
+        });
+    }
+
+private:
+    store<Product>* store_;
+};
+
+template <class Product>
+idempotency_keys(store<Product>&) -> idempotency_keys<Product>;
+
+}  // namespace allocation::sqlite
+
+#endif  // ALLOCATION_ADAPTERS_SQLITE_IDEMPOTENCY_HPP

@@ -1,0 +1,162 @@
+// allocation — the SQLite adapter's schema, its migrations and the connection settings.
+// SPDX-License-Identifier: MIT
+//
+// Design notes (the PostgreSQL adapter mirrors this schema):
+// - `products` holds one row per SKU with its version: a commit writes
+//   `UPDATE products SET version = new WHERE sku = ? AND version = <version when loaded>`, and no
+//   row updated means another writer changed the product first (errc::conflict). A unit of work
+//   that only read a product checks its version the same way, so an answer given from a product
+//   that another process changed meanwhile is never acknowledged.
+// - `batches.position` is the product's insertion order (ties of the allocation preference keep
+//   it). `allocations.id` is monotonic (an INTEGER PRIMARY KEY takes max + 1), so ordering a
+//   batch's allocations by id gives them oldest first, as the product needs to deallocate the
+//   most recent first.
+// - The read model `allocations_view`, the `outbox` of events and the `inbox` of processed
+//   message ids are written in the same transaction as the product, from its tracked changes.
+// - The outbox keeps typed columns, no JSON: `channel` is events::channel_v of the event;
+//   `orderid`, `sku`, `batchref`, `qty`, `qty2` (low_stock: reorder_qty; batch_quantity_changed:
+//   the old quantity), `eta` and `reason` (line_deallocated: 'requested' or 'batch_shrunk') are
+//   filled where the event has them; `low_stock.available` is in `qty`. Ids are AUTOINCREMENT,
+//   so never reused: they are the events' stable ids and their commit order.
+// - `idempotency_keys` keeps the answers of the example service's Idempotency-Key requests.
+#ifndef ALLOCATION_ADAPTERS_SQLITE_SCHEMA_HPP
+#define ALLOCATION_ADAPTERS_SQLITE_SCHEMA_HPP
+
+#include <sqlite3.h>
+
+#include <array>        // array
+#include <string>       // string
+#include <string_view>  // string_view
+
+#include <allocation/adapters/sqlite/detail.hpp>
+#include <allocation/error.hpp>
+
+namespace allocation::sqlite {
+
+/// When a commit is durable (PRAGMA synchronous, in WAL mode).
+enum class durability {
+    /// `synchronous=FULL`: each commit waits for the WAL to reach the disk (fsync) before it is
+    /// acknowledged. An acknowledged commit survives a process crash, an OS crash and a power
+    /// loss. Concurrent units of work of one store share the fsync (group commit).
+    full,
+    /// `synchronous=NORMAL`: a commit is acknowledged once written to the OS; the WAL is synced
+    /// at checkpoints. Survives a process crash (SIGKILL); an OS crash or power loss can lose the
+    /// last acknowledged commits, never consistency.
+    normal,
+};
+
+namespace schema {
+
+/// The schema version this adapter writes.
+inline constexpr int current_version = 1;
+
+/// Migration i + 1 takes the schema from version i to i + 1.
+inline constexpr std::array<std::string_view, current_version> migrations = {
+    R"sql(
+CREATE TABLE products (
+    sku           TEXT PRIMARY KEY,
+    version       INTEGER NOT NULL,
+    reorder_point INTEGER,          -- replenishment rule, NULL when unset
+    max_level     INTEGER,
+    multiple      INTEGER
+);
+CREATE TABLE batches (
+    ref       TEXT PRIMARY KEY,
+    sku       TEXT NOT NULL REFERENCES products (sku),
+    purchased INTEGER NOT NULL,
+    eta       TEXT,                 -- 'YYYY-MM-DD', NULL: in the warehouse
+    expires   TEXT,                 -- 'YYYY-MM-DD', NULL: does not expire
+    position  INTEGER NOT NULL      -- insertion order within the product
+);
+CREATE UNIQUE INDEX batches_by_sku ON batches (sku, position);
+CREATE TABLE allocations (
+    id        INTEGER PRIMARY KEY,  -- allocation order: a batch's lines oldest first
+    batch_ref TEXT NOT NULL REFERENCES batches (ref),
+    orderid   TEXT NOT NULL,
+    qty       INTEGER NOT NULL,
+    UNIQUE (batch_ref, orderid)
+);
+CREATE TABLE allocations_view (     -- read model: order id -> (sku, batch)
+    orderid  TEXT NOT NULL,
+    sku      TEXT NOT NULL,
+    batchref TEXT NOT NULL,
+    PRIMARY KEY (orderid, sku, batchref)
+);                                  -- rowid: the order rows were written in
+CREATE TABLE inbox (                -- message ids processed, with their results
+    message_id TEXT PRIMARY KEY,
+    result     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE outbox (               -- events committed, published by the relay
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel  TEXT NOT NULL,
+    orderid  TEXT,
+    sku      TEXT,
+    batchref TEXT,
+    qty      INTEGER,
+    qty2     INTEGER,
+    eta      TEXT,
+    reason   TEXT,
+    sent     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_unsent ON outbox (sent, id);
+CREATE TABLE idempotency_keys (     -- the example service's Idempotency-Key answers
+    key         TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    status      INTEGER NOT NULL,
+    body        TEXT NOT NULL
+) WITHOUT ROWID;
+)sql",
+};
+
+/// Applies the connection settings: WAL journal, the durability, a busy timeout.
+inline auto configure(sqlite3* db, durability sync, int busy_timeout_ms) -> result<void> {
+    sqlite3_busy_timeout(db, busy_timeout_ms);
+    const char* sql = sync == durability::full
+                          ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
+                          : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;";
+    if (detail::exec_script(db, sql) != SQLITE_OK) return errc::storage_error;
+    return success();
+}
+
+/// The schema version of a database: 0 when empty.
+inline auto version(sqlite3* db) -> result<int> {
+    detail::statement exists(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+    if (!exists.ok()) return errc::storage_error;
+    const int rc = exists.step();
+    if (rc == SQLITE_DONE) return 0;
+    if (rc != SQLITE_ROW) return errc::storage_error;
+    detail::statement get(db, "SELECT version FROM schema_version");
+    if (!get.ok() || get.step() != SQLITE_ROW) return errc::storage_error;
+    return static_cast<int>(get.int64(0));
+}
+
+/// Creates or upgrades the schema in one transaction. Errors: errc::storage_error, also when the
+/// database has a newer schema than this adapter knows.
+inline auto migrate(sqlite3* db) -> result<void> {
+    if (detail::exec_script(db, "BEGIN IMMEDIATE") != SQLITE_OK) return errc::storage_error;
+    const auto fail = [db]() -> result<void> {
+        detail::exec_script(db, "ROLLBACK");
+        return errc::storage_error;
+    };
+    auto v = version(db);
+    if (!v || v.value() > current_version) return fail();
+    if (v.value() == 0 && detail::exec_script(db, "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+                                                  "INSERT INTO schema_version VALUES (0);") != SQLITE_OK) {
+        return fail();
+    }
+    for (int i = v.value(); i < current_version; ++i) {
+        const std::string sql(migrations[static_cast<std::size_t>(i)]);
+        if (detail::exec_script(db, sql.c_str()) != SQLITE_OK) return fail();
+    }
+    detail::statement set(db, "UPDATE schema_version SET version = ?");
+    if (!set.ok()) return fail();
+    set.bind(1, std::int64_t{current_version});
+    if (set.exec() != SQLITE_DONE) return fail();
+    if (detail::exec_script(db, "COMMIT") != SQLITE_OK) return fail();
+    return success();
+}
+
+}  // namespace schema
+}  // namespace allocation::sqlite
+
+#endif  // ALLOCATION_ADAPTERS_SQLITE_SCHEMA_HPP
