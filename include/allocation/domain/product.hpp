@@ -28,6 +28,16 @@
 
 namespace allocation {
 
+namespace detail {
+/// The hash of the product's maps: std::hash of the key, but not noexcept, so that libstdc++
+/// keeps each node's hash code (it does not for "fast" noexcept hashes of strings): lookups
+/// compare hash codes before keys, and a rehash never hashes a key again.
+template <class Key>
+struct stored_hash {
+    auto operator()(const Key& key) const -> std::size_t { return std::hash<Key>{}(key); }  // NOLINT
+};
+}  // namespace detail
+
 /// The aggregate root for one SKU. Every change goes through it, so it keeps the rules: no
 /// batch ever has more allocated than purchased, an order line is allocated at most once, and
 /// every state change increments the version (for optimistic concurrency in storage adapters)
@@ -69,6 +79,9 @@ public:
         quantity_type qty;
         boost::container::small_vector<part, 1> parts;
     };
+
+    /// Allocated lines by order id.
+    using line_map = std::unordered_map<order_id_type, line_record, detail::stored_hash<order_id_type>>;
 
     /// One tracked change, in the order it was made.
     struct change {
@@ -136,7 +149,7 @@ public:
         return it == lines_.end() ? nullptr : &it->second;
     }
     /// Every allocated line by order id.
-    [[nodiscard]] auto lines() const noexcept -> const std::unordered_map<order_id_type, line_record>& {
+    [[nodiscard]] auto lines() const noexcept -> const line_map& {
         return lines_;
     }
     /// Batches in the order the strategy prefers them (O(B log B)).
@@ -159,18 +172,21 @@ public:
     /// event is raised; nothing else changes). O(log B) with the default index.
     auto allocate(const line_type& line) -> result<batch_ref_type> {
         ALLOCATION_TRYV(check_line(line));
-        if (const auto it = lines_.find(line.order); it != lines_.end()) {
+        // One lookup for both the resubmission check and the insertion.
+        const auto [it, inserted] = lines_.try_emplace(line.order);
+        if (!inserted) {
             if (it->second.qty != line.qty) return errc::conflicting_resubmission;
             return batches_[it->second.parts.front().batch].ref();
         }
         ensure_index();
         const auto found = index_.find(strategy_, batches_, line.qty);
         if (!found) {
+            lines_.erase(it);
             events_.emplace_back(events::basic_out_of_stock<Traits>{line.order, line.sku, line.qty});
             return errc::out_of_stock;
         }
         const auto i = static_cast<std::uint32_t>(*found);
-        auto& rec = lines_[line.order];
+        auto& rec = it->second;
         rec.qty = line.qty;
         place(i, line.order, line.qty, rec);
         ++version_;
@@ -394,7 +410,7 @@ private:
     }
 
     // Removes a whole line from every batch holding part of it.
-    void release(typename std::unordered_map<order_id_type, line_record>::iterator it,
+    void release(typename line_map::iterator it,
                  deallocation_reason reason) {
         const auto order = it->first;
         const auto rec = std::move(it->second);
@@ -467,8 +483,8 @@ private:
     std::uint64_t version_ = 0;
     replenishment_type rule_;
     [[no_unique_address]] Strategy strategy_;
-    std::unordered_map<batch_ref_type, std::uint32_t> refs_;
-    std::unordered_map<order_id_type, line_record> lines_;
+    std::unordered_map<batch_ref_type, std::uint32_t, detail::stored_hash<batch_ref_type>> refs_;
+    line_map lines_;
     quantity_type available_{};
     bool low_ = false;
     bool dirty_ = true;
