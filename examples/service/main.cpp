@@ -103,6 +103,7 @@ auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, View& 
     httplib::Server server;
     server.new_task_queue = [] { return new httplib::ThreadPool(64); };
     server.set_keep_alive_timeout(2);
+    server.set_tcp_nodelay(true);  // headers and body are separate writes: no Nagle delay between them
     api.install(server);
 
     int port = cfg.port;
