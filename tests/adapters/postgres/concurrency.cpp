@@ -50,7 +50,7 @@ void stock(postgres::store<>& s) {
 // stops with `failed` set when an answer was neither a batch nor out of stock.
 auto writer(const std::string& url, const std::string& name, int count, unsigned seed, bool& failed)
     -> std::vector<acknowledged> {
-    postgres::store<> s(postgres::store_options{.url = url, .max_connections = 2});
+    postgres::store<> s(url, {.max_connections = 2});
     auto bus = bootstrap(s, bootstrap_options{.retry = {.attempts = 20}});
     std::mt19937 rng(seed);
     std::uniform_int_distribution<int> pick_sku(0, 2);

@@ -20,20 +20,18 @@ namespace allocation::postgres {
 /// The allocations read model of a PostgreSQL store. The rows come from the allocations_view
 /// SQL view, over what units of work commit, so they are up to date as soon as a commit is, in
 /// every process; add() and remove(), which the message bus calls from Allocated and
-/// Deallocated events, have nothing to do. A line's rows come in allocation order.
-/// Thread-safe.
-template <class Traits = default_traits>
-class basic_allocations_view {
+/// Deallocated events, have nothing to do (so giving it to bootstrap() or not makes no
+/// difference). A line's rows come in allocation order. Thread-safe.
+template <class Product = allocation::product>
+class allocations_view {
 public:
-    using order_id_type = typename Traits::order_id_type;
-    using sku_type = typename Traits::sku_type;
-    using batch_ref_type = typename Traits::batch_ref_type;
-    using row_type = basic_allocation_row<Traits>;
+    using traits_type = typename Product::traits_type;
+    using order_id_type = typename traits_type::order_id_type;
+    using sku_type = typename traits_type::sku_type;
+    using batch_ref_type = typename traits_type::batch_ref_type;
+    using row_type = basic_allocation_row<traits_type>;
 
-    explicit basic_allocations_view(std::shared_ptr<detail::connection_pool> pool) noexcept
-        : pool_(std::move(pool)) {}
-    template <class Product>
-    explicit basic_allocations_view(const store<Product>& s) : pool_(s.pool()) {}
+    explicit allocations_view(store<Product>& s) noexcept : pool_(s.pool()) {}
 
     /// Nothing to do: the view follows the committed allocations.
     auto add(const order_id_type&, const sku_type&, const batch_ref_type&) -> result<void> { return success(); }
@@ -65,8 +63,10 @@ public:
 private:
     std::shared_ptr<detail::connection_pool> pool_;
 };
-using allocations_view = basic_allocations_view<>;
-static_assert(allocation::allocations_view<allocations_view>);
+template <class Product>
+allocations_view(store<Product>&) -> allocations_view<Product>;
+
+static_assert(allocation::allocations_view<allocations_view<>>);
 
 }  // namespace allocation::postgres
 

@@ -4,7 +4,8 @@
 #ifndef ALLOCATION_ADAPTERS_POSTGRES_CONNECTION_POOL_HPP
 #define ALLOCATION_ADAPTERS_POSTGRES_CONNECTION_POOL_HPP
 
-#include <chrono>              // milliseconds, steady_clock
+#include <algorithm>           // max
+#include <chrono>              // milliseconds
 #include <condition_variable>  // condition_variable
 #include <cstddef>             // size_t
 #include <exception>           // exception
@@ -23,17 +24,15 @@
 
 namespace allocation::postgres {
 
-/// Settings of a PostgreSQL store.
-struct store_options {
-    /// A libpq connection string or URI (`postgresql://user:pass@host:port/db`), the service's
-    /// DATABASE_URL. A `search_path` can be given as `?options=-csearch_path%3Dname`.
-    std::string url;
+/// How a PostgreSQL store uses its database.
+struct options {
     /// The most connections open at once; a unit of work beyond that waits for one.
     std::size_t max_connections = 16;
     /// How long a unit of work waits for a free connection, then fails with errc::storage_error.
     std::chrono::milliseconds acquire_timeout{5'000};
     /// How long a unit of work waits for another one's lock on a product (PostgreSQL's
-    /// lock_timeout), then fails with errc::conflict, which the message bus retries.
+    /// lock_timeout), then fails with errc::conflict, which the message bus retries. Zero: fail
+    /// at once (SELECT ... FOR UPDATE NOWAIT).
     std::chrono::milliseconds lock_timeout{2'000};
     /// Receives one line for every database failure (the SQLSTATE and PostgreSQL's message);
     /// none by default.
@@ -48,7 +47,8 @@ namespace detail {
 /// statements on a new session that does not hold its locks).
 class connection_pool {
 public:
-    explicit connection_pool(store_options options) : options_(std::move(options)) {}
+    /// `url`: a libpq connection string or URI (`postgresql://user:pass@host:port/db`).
+    connection_pool(std::string url, options opts) : url_(std::move(url)), options_(std::move(opts)) {}
     connection_pool(const connection_pool&) = delete;
     auto operator=(const connection_pool&) -> connection_pool& = delete;
 
@@ -70,7 +70,7 @@ public:
             ++open_;
         }
         try {
-            auto c = std::make_unique<pqxx::connection>(options_.url);
+            auto c = std::make_unique<pqxx::connection>(url_);
             // Deprecated in libpqxx 6 (7 removed reactivation altogether) but still needed here.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -78,7 +78,7 @@ public:
 #pragma GCC diagnostic pop
             pqxx::nontransaction tx(*c);
             tx.exec(fmt::format("SET client_min_messages = error; SET lock_timeout = {}",
-                                options_.lock_timeout.count()));
+                                std::max<std::chrono::milliseconds::rep>(options_.lock_timeout.count(), 1)));
             return c;
         } catch (const std::exception& e) {
             forget();
@@ -116,12 +116,23 @@ public:
         forget();
     }
 
-    /// Reports a failure to the configured log.
-    void report(std::string_view line) const {
+    /// Reports a failure to the configured log, and keeps it as the last error.
+    void report(std::string_view line) {
+        {
+            const std::lock_guard lock(mutex_);
+            last_error_ = line;
+        }
         if (options_.log) options_.log(line);
     }
 
-    [[nodiscard]] auto options() const noexcept -> const store_options& { return options_; }
+    /// The last failure reported.
+    [[nodiscard]] auto last_error() const -> std::string {
+        const std::lock_guard lock(mutex_);
+        return last_error_;
+    }
+
+    [[nodiscard]] auto url() const noexcept -> const std::string& { return url_; }
+    [[nodiscard]] auto settings() const noexcept -> const options& { return options_; }
 
 private:
     void forget() noexcept {
@@ -132,8 +143,10 @@ private:
         done_.notify_one();
     }
 
-    store_options options_;
-    std::mutex mutex_;
+    std::string url_;
+    options options_;
+    mutable std::mutex mutex_;
+    std::string last_error_;
     std::condition_variable done_;
     std::vector<std::unique_ptr<pqxx::connection>> idle_;
     std::size_t open_ = 0;

@@ -21,21 +21,12 @@
 #include <allocation/adapters/postgres/codec.hpp>
 #include <allocation/adapters/postgres/connection_pool.hpp>
 #include <allocation/domain/events.hpp>
+#include <allocation/domain/product.hpp>
 #include <allocation/error.hpp>
 #include <allocation/ports/publisher.hpp>
 #include <allocation/try.hpp>
 
 namespace allocation::postgres {
-
-/// An event read back from the outbox: its stable id (increasing in commit order within a
-/// product), its channel (events::channel_v) and the event.
-template <class Traits = default_traits>
-struct basic_outbox_message {
-    std::int64_t id = 0;
-    std::string channel;
-    events::basic_event<Traits> event;
-};
-using outbox_message = basic_outbox_message<>;
 
 namespace detail {
 
@@ -86,17 +77,27 @@ template <class Traits, class Range>
 }
 
 inline constexpr std::string_view outbox_columns =
-    "id, channel, sku, orderid, batchref, qty, qty2, to_char(eta, 'YYYY-MM-DD'), reason";
+    "id, channel, sku, orderid, batchref, qty, qty2, to_char(eta, 'YYYY-MM-DD'), reason, sent";
+
+/// An outbox row read back.
+template <class Traits>
+struct outbox_row {
+    std::int64_t id = 0;
+    std::string channel;
+    events::basic_event<Traits> event;
+    bool sent = false;
+};
 
 /// The event of an outbox row selected with outbox_columns; none for an unknown channel.
 template <class Traits>
-[[nodiscard]] auto read_outbox_row(const pqxx::row& row) -> std::optional<basic_outbox_message<Traits>> {
+[[nodiscard]] auto read_outbox_row(const pqxx::row& row) -> std::optional<outbox_row<Traits>> {
     using q = typename Traits::quantity_type;
     using sku_t = typename Traits::sku_type;
     using order_t = typename Traits::order_id_type;
     using ref_t = typename Traits::batch_ref_type;
-    basic_outbox_message<Traits> m;
+    outbox_row<Traits> m;
     m.id = row[0].as<std::int64_t>();
+    m.sent = row[9].as<bool>();
     m.channel = row[1].c_str();
     const std::string_view ch = m.channel;
     auto sku = read_id<sku_t>(row[2]);
@@ -126,42 +127,87 @@ template <class Traits>
 
 }  // namespace detail
 
-/// Hands the events committed to the outbox to a publisher, oldest first, and marks each one
-/// sent. Delivery is at least once: an event published just before a crash (or a failed
-/// commit of the marks) is published again, with the same id. Several relays, in one process
-/// or several, may run at once: each row is taken by one of them (FOR UPDATE SKIP LOCKED).
-/// Thread-safe.
-template <class Traits = default_traits>
-class basic_outbox_relay {
+template <class Product>
+class store;
+
+/// The outbox of a store: every event a commit wrote, with its stable id (increasing in commit
+/// order). relay() publishes the unsent ones in id order and marks them sent; a crash between
+/// publishing and marking publishes them again (at-least-once: consumers de-duplicate by id
+/// when they must). Several relays, in one process or several, may run at once: each unsent
+/// event is taken by one of them (FOR UPDATE SKIP LOCKED). Thread-safe.
+template <class Product = allocation::product>
+class outbox {
 public:
-    using message_type = basic_outbox_message<Traits>;
+    using traits_type = typename Product::traits_type;
+    using event_type = typename Product::event_type;
+    /// One stored event.
+    using record = detail::outbox_row<traits_type>;
 
-    /// A relay over the connections of a store (see store::outbox()).
-    explicit basic_outbox_relay(std::shared_ptr<detail::connection_pool> pool) noexcept : pool_(std::move(pool)) {}
+    explicit outbox(store<Product>& s) noexcept : pool_(s.pool()) {}
 
-    /// Publishes up to `limit` unsent events with `handler(const message_type&)`, which returns
-    /// result<void> (or bool); stops at the first failure. Returns how many were published and
-    /// marked sent. Errors: errc::storage_error.
+    /// Up to `max` events with an id greater than `after`, in id order, sent or not.
+    /// Errors: errc::storage_error.
+    auto read(std::int64_t after = 0, std::size_t max = 1000) -> result<std::vector<record>> {
+        return load(fmt::format("SELECT {} FROM outbox WHERE id > {} ORDER BY id LIMIT {}", detail::outbox_columns,
+                                after, max));
+    }
+
+    /// Up to `max` unsent events, in id order. Errors: errc::storage_error.
+    auto unsent(std::size_t max = 1000) -> result<std::vector<record>> {
+        return load(fmt::format("SELECT {} FROM outbox WHERE NOT sent ORDER BY id LIMIT {}", detail::outbox_columns,
+                                max));
+    }
+
+    /// The number of unsent events. Errors: errc::storage_error.
+    auto pending() -> result<std::size_t> {
+        ALLOCATION_TRY(rows, query("SELECT count(*) FROM outbox WHERE NOT sent"));
+        return rows[0][0].template as<std::size_t>();
+    }
+
+    /// Hands up to `max` unsent events, oldest first, to `publisher` (`publish(channel, event)`,
+    /// see event_publisher), and marks each one sent that it took or does not take (an event
+    /// type the publisher does not model is skipped). Stops at the first failure, returning it
+    /// after marking the ones before. Returns the number of events marked sent.
+    template <class Publisher>
+    auto relay(Publisher& publisher, std::size_t max = 1000) -> result<std::size_t> {
+        return relay_each(
+            [&](const record& r) -> result<void> {
+                return std::visit(
+                    [&](const auto& e) -> result<void> {
+                        using E = std::remove_cvref_t<decltype(e)>;
+                        if constexpr (event_publisher<Publisher, E>) {
+                            return publisher.publish(events::channel_v<E>, e);
+                        } else {
+                            return success();
+                        }
+                    },
+                    r.event);
+            },
+            max);
+    }
+
+    /// As relay(), with `handler(const record&) -> result<void>` (or bool), which also sees each
+    /// event's id.
     template <class Handler>
-    auto relay(Handler&& handler, std::size_t limit = 1'000) -> result<std::size_t> {
+    auto relay_each(Handler&& handler, std::size_t max = 1000) -> result<std::size_t> {
         ALLOCATION_TRY(conn, pool_->acquire());
         std::size_t done = 0;
+        std::error_code failure;
         try {
             pqxx::work tx(*conn);
             const auto rows = tx.exec(fmt::format(
                 "SELECT {} FROM outbox WHERE NOT sent ORDER BY id LIMIT {} FOR UPDATE SKIP LOCKED",
-                detail::outbox_columns, limit));
+                detail::outbox_columns, max));
             std::string sent;
             for (const auto& row : rows) {
-                auto m = detail::read_outbox_row<Traits>(row);
-                if (m) {
-                    bool ok = false;
-                    if constexpr (std::is_same_v<std::invoke_result_t<Handler&, const message_type&>, bool>) {
-                        ok = handler(std::as_const(*m));
+                if (auto r = detail::read_outbox_row<traits_type>(row)) {
+                    const auto published = handler(std::as_const(*r));
+                    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(published)>, bool>) {
+                        if (!published) failure = errc::storage_error;
                     } else {
-                        ok = static_cast<bool>(handler(std::as_const(*m)));
+                        if (!published) failure = published.error();
                     }
-                    if (!ok) break;
+                    if (failure) break;
                 }
                 sent += sent.empty() ? "" : ",";
                 sent += row[0].c_str();
@@ -176,38 +222,26 @@ public:
             return f.code;
         }
         pool_->release(std::move(conn));
+        if (failure) return failure;
         return done;
     }
 
-    /// Publishes up to `limit` unsent events to an event publisher (see event_publisher):
-    /// `publisher.publish(channel, event)` for each event type it takes; events of the types it
-    /// does not take are marked sent without it.
-    template <class Publisher>
-    auto relay_to(Publisher& publisher, std::size_t limit = 1'000) -> result<std::size_t> {
-        return relay(
-            [&](const message_type& m) -> result<void> {
-                return std::visit(
-                    [&](const auto& e) -> result<void> {
-                        using E = std::remove_cvref_t<decltype(e)>;
-                        if constexpr (event_publisher<Publisher, E>) {
-                            return publisher.publish(m.channel, e);
-                        } else {
-                            return success();
-                        }
-                    },
-                    m.event);
-            },
-            limit);
+    /// Marks events sent. Errors: errc::storage_error.
+    auto mark_sent(const std::vector<std::int64_t>& ids) -> result<void> {
+        if (ids.empty()) return success();
+        std::string list;
+        for (const auto id : ids) list += fmt::format("{}{}", list.empty() ? "" : ",", id);
+        ALLOCATION_TRYV(query("UPDATE outbox SET sent = true WHERE id IN (" + list + ")"));
+        return success();
     }
 
-    /// The number of events not yet marked sent. Errors: errc::storage_error.
-    auto pending() -> result<std::size_t> {
+private:
+    auto query(const std::string& sql) -> result<pqxx::result> {
         ALLOCATION_TRY(conn, pool_->acquire());
         try {
-            const auto r = detail::exec(*conn, "SELECT count(*) FROM outbox WHERE NOT sent");
-            const auto n = r[0][0].template as<std::size_t>();
+            auto rows = detail::exec(*conn, sql);
             pool_->release(std::move(conn));
-            return n;
+            return rows;
         } catch (...) {
             auto f = detail::classify(std::current_exception());
             pool_->report(f.text);
@@ -216,10 +250,21 @@ public:
         }
     }
 
-private:
+    auto load(const std::string& sql) -> result<std::vector<record>> {
+        ALLOCATION_TRY(rows, query(sql));
+        std::vector<record> out;
+        out.reserve(rows.size());
+        for (const auto& row : rows) {
+            if (auto r = detail::read_outbox_row<traits_type>(row)) out.push_back(std::move(*r));
+        }
+        return out;
+    }
+
     std::shared_ptr<detail::connection_pool> pool_;
 };
-using outbox_relay = basic_outbox_relay<>;
+
+template <class Product>
+outbox(store<Product>&) -> outbox<Product>;
 
 }  // namespace allocation::postgres
 

@@ -5,7 +5,7 @@
 #define ALLOCATION_ADAPTERS_POSTGRES_STORE_HPP
 
 #include <exception>  // current_exception
-#include <memory>     // shared_ptr, make_shared
+#include <memory>     // shared_ptr, make_shared, unique_ptr, make_unique
 #include <string>     // string
 #include <utility>    // move
 
@@ -21,27 +21,41 @@ namespace allocation::postgres {
 
 /// Products in a PostgreSQL database (a DATABASE_URL). Thread-safe: units of work may run on
 /// any number of threads, each with its own pooled connection, and any number of processes may
-/// share the database without overselling (see repository for how). Copies share the pool.
+/// share the database without overselling (see repository for how).
 /// @tparam Product a basic_product.
 template <class Product = allocation::product>
+class store;
+
+template <class Product>
 class store {
 public:
     using product_type = Product;
     using traits_type = typename Product::traits_type;
+    using sku_type = typename Product::sku_type;
+    using batch_ref_type = typename Product::batch_ref_type;
+    using event_type = typename Product::event_type;
 
-    /// A store that connects on demand; call migrate() before the first unit of work on a new
-    /// database, or use open().
-    explicit store(store_options options) : pool_(std::make_shared<detail::connection_pool>(std::move(options))) {}
-    explicit store(std::string url) : store(store_options{.url = std::move(url)}) {}
+    /// A store on the database at `url` (a libpq URI or connection string, the service's
+    /// DATABASE_URL) that connects on demand; call migrate() before the first unit of work on a
+    /// new database, or use open().
+    explicit store(std::string url, options opts = {})
+        : pool_(std::make_shared<detail::connection_pool>(std::move(url), std::move(opts))) {}
 
-    /// A store on a database brought to the adapter's schema. Errors: errc::storage_error (the
-    /// database cannot be reached, or has a newer schema).
-    [[nodiscard]] static auto open(store_options options) -> result<store> {
-        store s(std::move(options));
-        ALLOCATION_TRYV(s.migrate());
+    /// A store on a database brought to the adapter's schema.
+    /// Errors: errc::storage_error (the database cannot be reached, or has a newer schema); the
+    /// message is put in `error_text` when given.
+    static auto open(const std::string& url, options opts = {}, std::string* error_text = nullptr)
+        -> result<std::unique_ptr<store>> {
+        auto s = std::make_unique<store>(url, std::move(opts));
+        if (auto r = s->migrate(); !r) {
+            if (error_text != nullptr) *error_text = s->last_error();
+            return r.error();
+        }
         return s;
     }
-    [[nodiscard]] static auto open(std::string url) -> result<store> { return open(store_options{.url = std::move(url)}); }
+
+    store(const store&) = delete;
+    auto operator=(const store&) -> store& = delete;
 
     /// Creates or upgrades the schema; safe when several processes do it at once.
     /// Errors: errc::storage_error.
@@ -62,13 +76,14 @@ public:
     /// Starts a unit of work; it takes a connection when it first needs one.
     [[nodiscard]] auto begin() -> unit_of_work<Product> { return unit_of_work<Product>(pool_); }
 
-    /// The relay of this database's outbox.
-    [[nodiscard]] auto outbox() const -> basic_outbox_relay<traits_type> { return basic_outbox_relay<traits_type>(pool_); }
+    [[nodiscard]] auto url() const noexcept -> const std::string& { return pool_->url(); }
+    [[nodiscard]] auto settings() const noexcept -> const options& { return pool_->settings(); }
 
-    /// The connection pool, shared with the allocations view and idempotency store.
+    /// The last database error met (SQLSTATE and PostgreSQL's message), for logs.
+    [[nodiscard]] auto last_error() const -> std::string { return pool_->last_error(); }
+
+    /// The connection pool, shared with the outbox, the allocations view and the idempotency keys.
     [[nodiscard]] auto pool() const noexcept -> const std::shared_ptr<detail::connection_pool>& { return pool_; }
-
-    [[nodiscard]] auto options() const noexcept -> const store_options& { return pool_->options(); }
 
 private:
     std::shared_ptr<detail::connection_pool> pool_;

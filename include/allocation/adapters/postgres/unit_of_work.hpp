@@ -42,7 +42,7 @@ class unit_of_work;
 /// work on one SKU, in any number of processes, therefore run one after the other and neither
 /// ever decides on stale stock. The commit checks the version as well (optimistic
 /// concurrency), and the database refuses any batch whose allocations exceed its quantity.
-/// A unit of work that waits longer than store_options::lock_timeout fails with errc::conflict;
+/// A unit of work that waits longer than options::lock_timeout fails with errc::conflict;
 /// units of work that need several products take them in SKU order (the library's handlers do),
 /// so they do not deadlock; a deadlock PostgreSQL detects anyway is errc::conflict too.
 template <class Product = allocation::product>
@@ -86,13 +86,13 @@ public:
                            const auto k = detail::sql(c, key);
                            // Two statements: the second takes a new snapshot after the lock.
                            return fmt::format(
-                               "SELECT 1 FROM products WHERE sku = {0} FOR UPDATE;\n"
+                               "SELECT 1 FROM products WHERE sku = {0} FOR UPDATE{1};\n"
                                "SELECT p.version, p.reorder_point, p.max_level, p.multiple, b.ref, b.purchased, "
                                "to_char(b.eta, 'YYYY-MM-DD'), to_char(b.expires, 'YYYY-MM-DD'), a.orderid, a.qty "
                                "FROM products p LEFT JOIN batches b ON b.sku = p.sku "
                                "LEFT JOIN allocations a ON a.batch_ref = b.ref "
                                "WHERE p.sku = {0} ORDER BY b.position, a.id",
-                               k);
+                               k, pool_->settings().lock_timeout.count() == 0 ? " NOWAIT" : "");
                        }));
         if (rows.empty()) return static_cast<Product*>(nullptr);
         auto loaded = decode(key, rows);

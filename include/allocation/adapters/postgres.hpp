@@ -1,0 +1,13 @@
+// allocation — the PostgreSQL adapter, all of it: store, repository and unit of work, outbox and
+// relay, allocations read model, idempotency keys. Link allocation::postgres (libpqxx, libpq).
+// SPDX-License-Identifier: MIT
+#ifndef ALLOCATION_ADAPTERS_POSTGRES_HPP
+#define ALLOCATION_ADAPTERS_POSTGRES_HPP
+
+#include <allocation/adapters/postgres/allocations_view.hpp>
+#include <allocation/adapters/postgres/idempotency.hpp>
+#include <allocation/adapters/postgres/outbox.hpp>
+#include <allocation/adapters/postgres/schema.hpp>
+#include <allocation/adapters/postgres/store.hpp>
+
+#endif  // ALLOCATION_ADAPTERS_POSTGRES_HPP
