@@ -1,0 +1,86 @@
+// allocation benchmarks — Allocate commands per second through the message bus on the SQLite
+// store, every command acknowledged only once committed.
+// SPDX-License-Identifier: MIT
+//
+// Arguments: durability (0 = synchronous=FULL, durable against power loss; 1 = NORMAL, durable
+// against a process crash), then the threads sending commands at once (each on its own SKU, so
+// their commits share transactions: group commit). The database is sqlite_bus.db in the working
+// directory. Counters: items_per_second = Allocate commands acknowledged per second;
+// per_txn = commands per SQLite transaction (the group commit's batch).
+//   cmake --workflow --preset release-bench && build/release-bench/benchmarks/sqlite_bus
+#include <cstdint>     // int64_t
+#include <filesystem>  // remove
+#include <memory>      // unique_ptr
+#include <optional>    // optional
+#include <string>      // string
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <allocation/adapters/sqlite.hpp>
+#include <allocation/allocation.hpp>
+
+namespace {
+
+using namespace allocation;
+using bus_type = basic_message_bus<sqlite::store<>>;
+
+constexpr int max_threads = 64;
+std::unique_ptr<sqlite::store<>> store;
+std::optional<bus_type> bus;
+std::uint64_t transactions_before = 0;
+
+void open_store(const benchmark::State& state) {
+    const std::string path = "sqlite_bus.db";
+    for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    sqlite::options o;
+    o.durability = state.range(0) == 0 ? sqlite::durability::full : sqlite::durability::normal;
+    store = sqlite::store<>::open(path, o).value();
+    bus.emplace(*store, retry_policy{}, [](std::string_view) {});
+    for (int t = 0; t < max_threads; ++t) {
+        // Ten batches per SKU, big enough never to run out.
+        for (int b = 0; b < 10; ++b) {
+            (void)bus->handle(commands::create_batch{batch_ref{fmt::format("b{}-{}", t, b)}, sku{fmt::format("S{}", t)},
+                                                     quantity{max_quantity}});
+        }
+    }
+    transactions_before = store->transactions();
+}
+
+void close_store(const benchmark::State&) {
+    bus.reset();
+    store.reset();
+}
+
+void allocate(benchmark::State& state) {
+    const sku code{fmt::format("S{}", state.thread_index())};
+    std::int64_t n = 0;
+    std::int64_t failed = 0;
+    for (auto _ : state) {
+        const commands::allocate cmd{order_id{fmt::format("o{}-{}", state.thread_index(), n++)}, code, quantity{1}};
+        if (!bus->handle(cmd)) ++failed;
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+    state.counters["failed"] = benchmark::Counter(static_cast<double>(failed), benchmark::Counter::kAvgThreads);
+    if (state.thread_index() == 0) {
+        state.counters["per_txn"] = benchmark::Counter(
+            static_cast<double>(state.iterations()) * state.threads() /
+            static_cast<double>(std::max<std::uint64_t>(1, store->transactions() - transactions_before)));
+    }
+}
+
+}  // namespace
+
+BENCHMARK(allocate)
+    ->Setup(open_store)
+    ->Teardown(close_store)
+    ->ArgNames({"normal"})
+    ->Arg(0)
+    ->Arg(1)
+    ->Threads(1)
+    ->Threads(2)
+    ->Threads(16)
+    ->UseRealTime()
+    ->MinTime(2.0);
+
+BENCHMARK_MAIN();

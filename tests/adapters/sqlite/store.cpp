@@ -1,0 +1,244 @@
+// allocation tests — the SQLite store beyond the conformance kit: schema, reloads, the outbox
+// relay, the allocations read model and the idempotency keys.
+// SPDX-License-Identifier: MIT
+#include <chrono>      // year_month_day
+#include <filesystem>  // absolute, remove
+#include <memory>      // unique_ptr
+#include <string>      // string
+
+#include <doctest/doctest.h>
+
+#include <allocation/adapters/sqlite.hpp>
+#include <allocation/allocation.hpp>
+
+namespace {
+
+using namespace allocation;
+using namespace std::chrono_literals;
+
+auto fresh(const std::string& name) -> std::string {
+    const auto path = std::filesystem::absolute(name).string();
+    for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    return path;
+}
+
+auto open(const std::string& path) -> std::unique_ptr<sqlite::store<>> {
+    sqlite::options o;
+    o.durability = sqlite::durability::normal;
+    auto s = sqlite::store<>::open(path, o);
+    REQUIRE(s);
+    return std::move(s).value();
+}
+
+// A publisher that fails from its n-th event on.
+struct failing_publisher {
+    int left;
+    int published = 0;
+    template <class Event>
+    auto publish(std::string_view, const Event&) -> result<void> {
+        if (left-- <= 0) return errc::storage_error;
+        ++published;
+        return success();
+    }
+};
+
+}  // namespace
+
+TEST_SUITE_BEGIN("sqlite");
+
+TEST_CASE("the store creates its schema at the current version and opens it again unchanged") {
+    const auto path = fresh("schema.db");
+    {
+        auto s = open(path);
+        CHECK(s->with_writer([](sqlite3* db) { return sqlite::schema::version(db).value(); }) ==
+              sqlite::schema::current_version);
+    }
+    auto again = open(path);
+    CHECK(again->with_reader([](sqlite3* db) { return sqlite::schema::version(db).value(); }) ==
+          sqlite::schema::current_version);
+    CHECK(again->with_reader([](sqlite3* db) {
+        sqlite::detail::statement st(db, "PRAGMA journal_mode");
+        REQUIRE(st.step() == SQLITE_ROW);
+        return st.text(0);
+    }) == "wal");
+}
+
+TEST_CASE("a database of a newer schema is refused") {
+    const auto path = fresh("newer.db");
+    {
+        auto s = open(path);
+        s->with_writer([](sqlite3* db) {
+            REQUIRE(sqlite::detail::exec_script(db, "UPDATE schema_version SET version = 999") == SQLITE_OK);
+        });
+    }
+    std::string why;
+    auto s = sqlite::store<>::open(path, {}, &why);
+    REQUIRE_FALSE(s);
+    CHECK(s.error() == errc::storage_error);
+    CHECK_FALSE(why.empty());
+}
+
+TEST_CASE("a product reloaded from the file has its batches, dates, rule, allocation order and version") {
+    const auto path = fresh("reload.db");
+    const auto eta = std::chrono::year_month_day{std::chrono::year{2031}, std::chrono::month{2}, std::chrono::day{28}};
+    std::uint64_t version = 0;
+    {
+        auto s = open(path);
+        auto bus = bootstrap(*s);
+        REQUIRE(bus.handle(commands::create_batch{batch_ref{"ship"}, sku{"LAMP"}, quantity{10}, eta}));
+        REQUIRE(bus.handle(commands::create_batch{batch_ref{"home"}, sku{"LAMP"}, quantity{10}}));
+        REQUIRE(bus.handle(commands::set_replenishment{sku{"LAMP"}, replenishment{quantity{3}, quantity{30}, quantity{5}}}));
+        for (const auto* o : {"o1", "o2", "o3"}) {
+            REQUIRE(bus.handle(commands::allocate{order_id{o}, sku{"LAMP"}, quantity{3}}).value() == batch_ref{"home"});
+        }
+        REQUIRE(bus.handle(commands::deallocate{order_id{"o2"}, sku{"LAMP"}, {}}));
+        REQUIRE(bus.handle(commands::allocate{order_id{"o4"}, sku{"LAMP"}, quantity{2}}));
+        auto uow = s->begin();
+        version = uow.products().get(sku{"LAMP"}).value()->version();
+    }
+    auto s = open(path);
+    auto uow = s->begin();
+    const auto* p = uow.products().get(sku{"LAMP"}).value();
+    REQUIRE(p != nullptr);
+    CHECK(p->version() == version);
+    REQUIRE(p->batches().size() == 2);
+    CHECK(p->batches()[0].ref() == batch_ref{"ship"});
+    CHECK(p->batches()[0].eta() == eta);
+    CHECK_FALSE(p->batches()[1].eta());
+    CHECK(p->replenishment() == replenishment{quantity{3}, quantity{30}, quantity{5}});
+    const auto entries = p->batches()[1].allocations();
+    REQUIRE(entries.size() == 3);
+    CHECK(entries[0].order == order_id{"o1"});
+    CHECK(entries[1].order == order_id{"o3"});
+    CHECK(entries[2].order == order_id{"o4"});
+    CHECK(p->available() == quantity{12});
+}
+
+TEST_CASE("a shrunk batch's most recent lines are deallocated and reallocated, and that is stored") {
+    const auto path = fresh("shrink.db");
+    auto s = open(path);
+    auto bus = bootstrap(*s);
+    REQUIRE(bus.handle(commands::create_batch{batch_ref{"home"}, sku{"LAMP"}, quantity{10}}));
+    REQUIRE(bus.handle(commands::create_batch{
+        batch_ref{"ship"}, sku{"LAMP"}, quantity{10}, std::chrono::year_month_day{std::chrono::year{2030}, std::chrono::month{1}, std::chrono::day{1}}}));
+    REQUIRE(bus.handle(commands::allocate{order_id{"o1"}, sku{"LAMP"}, quantity{4}}));
+    REQUIRE(bus.handle(commands::allocate{order_id{"o2"}, sku{"LAMP"}, quantity{4}}));
+    REQUIRE(bus.handle(commands::change_batch_quantity{batch_ref{"home"}, quantity{5}}));
+    sqlite::allocations_view view(*s);
+    CHECK(view.get(order_id{"o1"}).value() == std::vector<allocation_row>{{sku{"LAMP"}, batch_ref{"home"}}});
+    CHECK(view.get(order_id{"o2"}).value() == std::vector<allocation_row>{{sku{"LAMP"}, batch_ref{"ship"}}});
+    CHECK(view.get(order_id{"nope"}).value().empty());
+    s->clear_cache();
+    auto again = open(path);
+    auto uow = again->begin();
+    const auto* p = uow.products().get(sku{"LAMP"}).value();
+    CHECK(p->batches()[0].purchased() == quantity{5});
+    CHECK(p->find_line(order_id{"o2"}) != nullptr);
+    CHECK(p->batches()[1].allocated() == quantity{4});
+}
+
+TEST_CASE("the outbox relay publishes unsent events in order and marks them sent, at least once") {
+    const auto path = fresh("outbox.db");
+    auto s = open(path);
+    auto bus = bootstrap(*s);
+    REQUIRE(bus.handle(commands::create_batch{batch_ref{"b1"}, sku{"LAMP"}, quantity{5}}));
+    REQUIRE(bus.handle(commands::allocate{order_id{"o1"}, sku{"LAMP"}, quantity{2}}));
+    REQUIRE_FALSE(bus.handle(commands::allocate{order_id{"o2"}, sku{"LAMP"}, quantity{20}}));
+    REQUIRE(bus.handle(commands::deallocate{order_id{"o1"}, sku{"LAMP"}, {}}));
+    sqlite::outbox box(*s);
+    CHECK(box.pending().value() == 4);
+
+    SUBCASE("every event comes back as it was raised") {
+        memory::publisher publisher;
+        CHECK(box.relay(publisher).value() == 4);
+        const auto sent = publisher.published();
+        REQUIRE(sent.size() == 4);
+        CHECK(sent[0].channel == "batch_created");
+        CHECK(sent[1].event == events::event{events::allocated{order_id{"o1"}, sku{"LAMP"}, quantity{2}, batch_ref{"b1"}}});
+        CHECK(sent[2].event == events::event{events::out_of_stock{order_id{"o2"}, sku{"LAMP"}, quantity{20}}});
+        CHECK(sent[3].event == events::event{events::deallocated{order_id{"o1"}, sku{"LAMP"}, quantity{2},
+                                                                 batch_ref{"b1"}, deallocation_reason::requested}});
+        CHECK(box.pending().value() == 0);
+        CHECK(box.relay(publisher).value() == 0);
+        const auto all = box.read();
+        REQUIRE(all.value().size() == 4);
+        CHECK(all.value().front().id < all.value().back().id);
+        CHECK(all.value().back().sent);
+    }
+    SUBCASE("a failing publisher stops the relay; the rest is published on the next run") {
+        failing_publisher broken{2};
+        const auto r = box.relay(broken);
+        CHECK_FALSE(r);
+        CHECK(broken.published == 2);
+        CHECK(box.pending().value() == 2);
+        memory::publisher publisher;
+        CHECK(box.relay(publisher).value() == 2);
+        CHECK(publisher.published().front().channel == "out_of_stock");
+    }
+    SUBCASE("events a publisher does not take are marked sent without it") {
+        struct only_allocated {
+            int n = 0;
+            auto publish(std::string_view, const events::allocated&) -> result<void> {
+                ++n;
+                return success();
+            }
+        } p;
+        CHECK(box.relay(p).value() == 4);
+        CHECK(p.n == 1);
+    }
+}
+
+TEST_CASE("low stock events are stored with the quantity to reorder") {
+    const auto path = fresh("low.db");
+    auto s = open(path);
+    auto bus = bootstrap(*s);
+    bus.set_default_replenishment(replenishment{quantity{5}, quantity{20}, {}});
+    REQUIRE(bus.handle(commands::create_batch{batch_ref{"b1"}, sku{"LAMP"}, quantity{10}}));
+    REQUIRE(bus.handle(commands::allocate{order_id{"o1"}, sku{"LAMP"}, quantity{6}}));
+    sqlite::outbox box(*s);
+    const auto all = box.read().value();
+    REQUIRE(all.size() == 3);
+    CHECK(all[2].event == events::event{events::low_stock{sku{"LAMP"}, quantity{4}, quantity{16}}});
+}
+
+TEST_CASE("idempotency keys keep the first answer across a restart") {
+    const auto path = fresh("keys.db");
+    {
+        auto s = open(path);
+        sqlite::idempotency_keys keys(*s);
+        CHECK_FALSE(keys.find("k1").value());
+        CHECK(keys.save("k1", "hash-a", 202, R"({"batchref":"b1"})").value());
+        CHECK_FALSE(keys.save("k1", "hash-b", 409, "{}").value());
+    }
+    auto s = open(path);
+    sqlite::idempotency_keys keys(*s);
+    const auto found = keys.find("k1").value();
+    REQUIRE(found);
+    CHECK(*found == sqlite::idempotency_record{"hash-a", 202, R"({"batchref":"b1"})"});
+    REQUIRE(keys.erase("k1"));
+    CHECK_FALSE(keys.find("k1").value());
+}
+
+TEST_CASE("an in-memory database works with one connection") {
+    auto s = sqlite::store<>::open(":memory:").value();
+    auto bus = bootstrap(*s);
+    REQUIRE(bus.handle(commands::create_batch{batch_ref{"b1"}, sku{"LAMP"}, quantity{5}}));
+    CHECK(bus.handle(commands::allocate{order_id{"o1"}, sku{"LAMP"}, quantity{2}}).value() == batch_ref{"b1"});
+    sqlite::allocations_view view(*s);
+    CHECK(view.get(order_id{"o1"}).value().size() == 1);
+}
+
+TEST_CASE("a product changed by another store is reloaded, not answered from the cache") {
+    const auto path = fresh("stale.db");
+    auto a = open(path);
+    auto b = open(path);
+    auto bus_a = bootstrap(*a);
+    auto bus_b = bootstrap(*b);
+    REQUIRE(bus_a.handle(commands::create_batch{batch_ref{"b1"}, sku{"LAMP"}, quantity{5}}));
+    REQUIRE(bus_a.handle(commands::allocate{order_id{"o1"}, sku{"LAMP"}, quantity{2}}));
+    REQUIRE(bus_b.handle(commands::deallocate{order_id{"o1"}, sku{"LAMP"}, {}}));
+    CHECK(bus_a.handle(commands::allocate{order_id{"o2"}, sku{"LAMP"}, quantity{5}}));
+    CHECK(bus_a.handle(commands::deallocate{order_id{"o1"}, sku{"LAMP"}, {}}).error() == errc::not_allocated);
+}
+
+TEST_SUITE_END();
