@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# allocation benchmarks — builds the release-bench preset, runs every benchmark, and writes
+# benchmarks/RESULTS.md and benchmarks/allocations_per_second.png (gnuplot).
+# SPDX-License-Identifier: MIT
+# Usage: benchmarks/run.sh [extra Google Benchmark flags, e.g. --benchmark_min_time=2]
+# Environment: REPETITIONS (default 3; the tables show medians), PIN_CPU (default 0: taskset
+# the single-threaded benchmarks to that CPU; empty to not pin).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bin=build/release-bench/benchmarks
+out=build/release-bench/results
+reps="${REPETITIONS:-3}"
+pin="${PIN_CPU-0}"
+mkdir -p "$out"
+
+cmake --workflow --preset release-bench >"$out/build.log" 2>&1 || { cat "$out/build.log"; exit 1; }
+
+pinned() { if [[ -n "$pin" ]] && command -v taskset >/dev/null; then taskset -c "$pin" "$@"; else "$@"; fi; }
+common=(--benchmark_repetitions="$reps" --benchmark_display_aggregates_only=true --benchmark_format=console
+        --benchmark_out_format=json)
+
+echo "== domain_allocate"
+pinned "$bin/domain_allocate" "${common[@]}" --benchmark_out="$out/domain_allocate.json" "$@"
+echo "== bus_allocate"
+pinned "$bin/bus_allocate" "${common[@]}" --benchmark_out="$out/bus_allocate.json" "$@"
+echo "== memory_threads (not pinned; aborts on oversell)"
+"$bin/memory_threads" "${common[@]}" --benchmark_out="$out/memory_threads.json" "$@" 2>"$out/memory_threads.stderr"
+cat "$out/memory_threads.stderr"
+grep -q OVERSOLD "$out/memory_threads.stderr" && { echo "OVERSOLD: see above" >&2; exit 1; }
+echo "== strategy_compare"
+pinned "$bin/strategy_compare" --benchmark_format=console --benchmark_out_format=json \
+  --benchmark_out="$out/strategy_compare.json" "$@"
+
+python3 "$root/benchmarks/report.py" "$out" "$root/benchmarks"
+echo "wrote benchmarks/RESULTS.md and benchmarks/allocations_per_second.png"
