@@ -4,6 +4,7 @@
 // SPDX-License-Identifier: MIT
 #include <signal.h>  // SIGTERM
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -155,6 +156,22 @@ auto batch(const std::string& ref, const std::string& sku, int qty, const json& 
 }
 auto line(const std::string& order, const std::string& sku, const json& qty) -> json {
     return {{"orderid", order}, {"sku", sku}, {"qty", qty}};
+}
+
+/// Waits until the service has subscribed to change_batch_quantity on its Redis (a message
+/// published before that is lost, as Redis pub/sub does).
+void wait_for_service_subscription(int redis_port) {
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    for (;;) {
+        std::string error;
+        auto ctx = allocation::service::detail::redis_connect({"127.0.0.1", redis_port, "", 0}, error);
+        REQUIRE(ctx);
+        auto reply = allocation::service::detail::redis_command(ctx.get(), error, "PUBSUB NUMSUB change_batch_quantity");
+        REQUIRE(reply);
+        if (reply->elements == 2 && reply->element[1]->integer >= 1) return;
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        std::this_thread::sleep_for(20ms);
+    }
 }
 
 }  // namespace
@@ -346,19 +363,7 @@ TEST_CASE("a batch quantity change from Redis reallocates the line and publishes
     REQUIRE(svc.post("/allocate", line("o2", "LAMP", 5)).data == json{{"batchref", "in-stock"}});
     CHECK(allocated.wait_for({{"orderid", "o2"}, {"sku", "LAMP"}, {"qty", 5}, {"batchref", "in-stock"}}, 5s));
 
-    // The service subscribes at start; a message published before it has subscribed is lost,
-    // so wait for its subscription to show on Redis.
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    for (;;) {
-        std::string error;
-        auto ctx = allocation::service::detail::redis_connect({"127.0.0.1", svc.redis()->port(), "", 0}, error);
-        REQUIRE(ctx);
-        auto reply = allocation::service::detail::redis_command(ctx.get(), error, "PUBSUB NUMSUB change_batch_quantity");
-        REQUIRE(reply);
-        if (reply->elements == 2 && reply->element[1]->integer >= 1) break;
-        REQUIRE(std::chrono::steady_clock::now() < deadline);
-        std::this_thread::sleep_for(20ms);
-    }
+    wait_for_service_subscription(svc.redis()->port());
     svc.publish("change_batch_quantity", R"({"batchref": "in-stock", "qty": 4})");
     svc.publish("change_batch_quantity", "not json at all");  // logged and skipped
     // o2, the most recent line, no longer fits and moves to the shipment.
@@ -412,6 +417,66 @@ TEST_CASE("a reorder point makes the service publish low_stock once per crossing
     REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 10)).status == 201);
     REQUIRE(svc.post("/allocate", line("o1", "LAMP", 6)).status == 202);
     CHECK(low.wait_for({{"sku", "LAMP"}, {"available", 4}, {"reorder_qty", 1}}, 5s));
+}
+
+TEST_CASE("concurrent allocations of one SKU never take more than the batch holds") {
+    service svc;
+    REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 100)).status == 201);
+    constexpr int threads = 8;
+    constexpr int per_thread = 40;
+    std::atomic<int> accepted{0};
+    std::atomic<int> refused{0};
+    std::atomic<int> other{0};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < threads; ++t) {
+        clients.emplace_back([&, t] {
+            httplib::Client client("127.0.0.1", svc.port());
+            client.set_read_timeout(10s);
+            for (int i = 0; i < per_thread; ++i) {
+                const auto body = line("t" + std::to_string(t) + "-" + std::to_string(i), "LAMP", 1).dump();
+                const auto r = client.Post("/allocate", body, "application/json");
+                if (r && r->status == 202) {
+                    ++accepted;
+                } else if (r && r->status == 409) {
+                    ++refused;
+                } else {
+                    ++other;
+                }
+            }
+        });
+    }
+    for (auto& c : clients) c.join();
+    CHECK(accepted == 100);
+    CHECK(refused == threads * per_thread - 100);
+    CHECK(other == 0);
+    const auto product = svc.get("/products/LAMP").data;
+    CHECK(product["available"] == 0);
+    CHECK(product["batches"][0]["allocated"] == 100);
+}
+
+TEST_CASE("when Redis restarts the service publishes what happened meanwhile and subscribes again") {
+    if (!have_redis_server()) {
+        MESSAGE("redis-server not found, skipped");
+        return;
+    }
+    service svc;
+    REQUIRE(svc.post("/add_batch", batch("in-stock", "LAMP", 10)).status == 201);
+    REQUIRE(svc.post("/add_batch", batch("shipment", "LAMP", 10, "2011-01-02")).status == 201);
+    wait_for_service_subscription(svc.redis()->port());
+
+    svc.redis()->stop();
+    CHECK(svc.post("/allocate", line("o1", "LAMP", 8)).data == json{{"batchref", "in-stock"}});
+    // Down long enough for the service's retry delay to grow past the time the listener below
+    // needs to subscribe.
+    std::this_thread::sleep_for(1s);
+    svc.redis()->start();
+    channel_log allocated;
+    auto listener = svc.listen("line_allocated", allocated);
+    CHECK(allocated.wait_for({{"orderid", "o1"}, {"sku", "LAMP"}, {"qty", 8}, {"batchref", "in-stock"}}, 15s));
+
+    wait_for_service_subscription(svc.redis()->port());
+    svc.publish("change_batch_quantity", R"({"batchref": "in-stock", "qty": 5})");
+    CHECK(allocated.wait_for({{"orderid", "o1"}, {"sku", "LAMP"}, {"qty", 8}, {"batchref", "shipment"}}, 10s));
 }
 
 }  // TEST_SUITE
