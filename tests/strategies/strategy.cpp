@@ -1,8 +1,10 @@
 // allocation — tests of allocation/strategies/strategy.hpp: the strategy concept, the ordered
-// index, and split allocation planned through it (all or nothing, undone exactly by rollback).
+// index, and split allocation planned through it (all or nothing, undone exactly by rollback,
+// opt-in through the message bus).
 // SPDX-License-Identifier: MIT
 #include <allocation/strategies/strategy.hpp>
 
+#include <allocation/allocation.hpp>
 #include <allocation/domain/product.hpp>
 #include <allocation/strategies/best_fit.hpp>
 #include <allocation/strategies/fefo.hpp>
@@ -11,6 +13,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <random>
 #include <span>
@@ -198,5 +201,31 @@ TEST_CASE("a strategy whose index cannot plan splits still splits, in preference
     REQUIRE(p.add_batch(batch_ref{"c"}, quantity{6}));
     CHECK(p.allocate_split(line("o1", 9)).value() == std::vector{part("a", 4), part("c", 5)});
     CHECK(p.allocate_split(line("o2", 2)).error() == errc::out_of_stock);
+}
+}
+
+TEST_SUITE("strategies") {
+TEST_CASE("the message bus splits a line only when asked to, and answers with the parts") {
+    memory::store<> store;
+    memory::allocations_view view;
+    auto bus = bootstrap(store, bootstrap_options{}, std::ref(view));
+    for (const char* ref : {"a", "b"}) {
+        REQUIRE(bus.handle(commands::create_batch{.ref = batch_ref{ref}, .sku = sku{"LAMP"}, .qty = quantity{10}}));
+    }
+    CHECK(bus.handle(commands::allocate{.order = order_id{"o1"}, .sku = sku{"LAMP"}, .qty = quantity{15}}).error() ==
+          errc::out_of_stock);
+    const auto parts = bus.handle(commands::allocate_split{.order = order_id{"o1"}, .sku = sku{"LAMP"}, .qty = quantity{15}});
+    REQUIRE(parts);
+    CHECK(parts.value() == std::vector{part("a", 10), part("b", 5)});
+    CHECK(view.get(order_id{"o1"}).value().size() == 2);
+    CHECK(bus.handle(commands::allocate_split{.order = order_id{"o1"}, .sku = sku{"LAMP"}, .qty = quantity{15}}).value() ==
+          parts.value());
+    CHECK(bus.handle(commands::allocate_split{.order = order_id{"o2"}, .sku = sku{"LAMP"}, .qty = quantity{6}}).error() ==
+          errc::out_of_stock);
+    CHECK(bus.handle(commands::allocate_split{.order = order_id{"o3"}, .sku = sku{"NOPE"}, .qty = quantity{1}}).error() ==
+          errc::invalid_sku);
+    REQUIRE(bus.handle(commands::deallocate{.order = order_id{"o1"}, .sku = sku{"LAMP"}}));
+    CHECK(view.get(order_id{"o1"}).value().empty());
+    CHECK(store.read(sku{"LAMP"}, [](const product& p) { CHECK(p.available() == quantity{20}); }));
 }
 }

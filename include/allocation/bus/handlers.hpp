@@ -112,6 +112,24 @@ auto allocate(const commands::basic_allocate<traits_of<Uow>>& cmd, Uow& uow)
     return ref;
 }
 
+/// Allocates one order line, split over several batches when no batch takes it whole, and
+/// commits; returns the parts (SKU, quantity, batch) in the order taken. A line already
+/// allocated is answered with its parts, with no new event. Out of stock commits the OutOfStock
+/// event. Errors: as allocate().
+template <unit_of_work Uow>
+auto allocate_split(const commands::basic_allocate_split<traits_of<Uow>>& cmd, Uow& uow)
+    -> result<std::vector<basic_line_allocation<traits_of<Uow>>>> {
+    ALLOCATION_TRYV(detail::check_id(cmd.order));
+    ALLOCATION_TRYV(detail::check_id(cmd.sku));
+    ALLOCATION_TRYV(detail::check_line_qty(cmd.qty));
+    ALLOCATION_TRY(product, uow.products().get(cmd.sku));
+    if (product == nullptr) return errc::invalid_sku;
+    auto parts = product->allocate_split({cmd.order, cmd.sku, cmd.qty});
+    if (!parts && parts.error() != errc::out_of_stock) return detail::abandon(uow, parts.error());
+    ALLOCATION_TRYV(uow.commit());
+    return parts;
+}
+
 /// Removes an order line's allocation; returns the batch it was taken from.
 /// Errors: errc::invalid_identifier, invalid_quantity, invalid_sku, not_allocated,
 /// quantity_mismatch, storage errors.

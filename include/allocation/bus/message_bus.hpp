@@ -127,6 +127,12 @@ public:
     auto handle(const commands::basic_allocate<traits_type>& cmd) -> result<batch_ref_type> {
         return run([&](uow_type& uow) { return handlers::allocate(cmd, uow); });
     }
+    /// Allocates an order line, split over batches when no batch takes it whole; returns the
+    /// parts. See handlers::allocate_split.
+    auto handle(const commands::basic_allocate_split<traits_type>& cmd)
+        -> result<std::vector<basic_line_allocation<traits_type>>> {
+        return run([&](uow_type& uow) { return handlers::allocate_split(cmd, uow); });
+    }
     /// Deallocates an order line; returns the batch it left. See handlers::deallocate.
     auto handle(const commands::basic_deallocate<traits_type>& cmd) -> result<batch_ref_type> {
         return run([&](uow_type& uow) { return handlers::deallocate(cmd, uow); });

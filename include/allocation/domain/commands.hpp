@@ -49,6 +49,15 @@ struct basic_allocate {
     std::string message_id{};
 };
 
+/// Allocates one order line, split over several batches when no batch can take it whole (all
+/// or nothing); answered with the parts. Allocate never splits: this command is the opt-in.
+template <class Traits>
+struct basic_allocate_split {
+    typename Traits::order_id_type order{};
+    typename Traits::sku_type sku{};
+    typename Traits::quantity_type qty{};
+};
+
 /// Removes an order line's allocation. `qty`, when given, must equal the allocated quantity.
 template <class Traits>
 struct basic_deallocate {
@@ -91,6 +100,7 @@ struct basic_set_replenishment {
 
 using create_batch = basic_create_batch<default_traits>;
 using allocate = basic_allocate<default_traits>;
+using allocate_split = basic_allocate_split<default_traits>;
 using deallocate = basic_deallocate<default_traits>;
 using change_batch_quantity = basic_change_batch_quantity<default_traits>;
 using order_item = basic_order_item<default_traits>;
