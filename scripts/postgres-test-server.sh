@@ -8,9 +8,12 @@
 # The cluster lives in a temporary directory (recorded in STATE_DIR/cluster, default
 # ${TMPDIR:-/tmp}/allocation-postgres-test), listens on a free TCP port of 127.0.0.1 only (no
 # Unix socket), trusts every local connection, and is tuned for throwaway speed: no fsync,
-# no full-page writes. Its data never outlives `stop`. Run as root, the server runs as the
-# `postgres` system user (PostgreSQL refuses root); run as another user, as that user.
-# Environment: PG_BINDIR (default: the newest /usr/lib/postgresql/*/bin, preferring 15).
+# no full-page writes, no waiting for the WAL at commit. Its data never outlives `stop`. Run as
+# root, the server runs as the `postgres` system user (PostgreSQL refuses root); run as another
+# user, as that user.
+# Environment: PG_BINDIR (default: /usr/lib/postgresql/15/bin, else the newest installed);
+# POSTGRES_TEST_DURABLE=1 keeps PostgreSQL's durable defaults (fsync, synchronous_commit) for
+# benchmarks whose commits must be acknowledged only once on disk.
 set -eu
 
 command=${1:-}
@@ -68,13 +71,17 @@ start() {
         cat "$cluster/initdb.log" >&2
         exit 1
     }
+    if [ "${POSTGRES_TEST_DURABLE:-0}" = 1 ]; then
+        tuning=""
+    else
+        tuning="-c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+    fi
     # A port can be taken between choosing and binding it: try a few.
     for _ in 1 2 3 4 5; do
         port=$(free_port)
         if as_owner "$bindir/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -t 30 \
-            -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories= -c fsync=off \
-                -c full_page_writes=off -c synchronous_commit=off -c max_connections=200 \
-                -c shared_buffers=64MB" start >/dev/null 2>&1; then
+            -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories= $tuning \
+                -c max_connections=200 -c shared_buffers=128MB" start >/dev/null 2>&1; then
             url="postgresql://postgres@127.0.0.1:$port/postgres"
             echo "$url" > "$state_dir/url"
             echo "$url"
