@@ -3,7 +3,8 @@
 // SPDX-License-Identifier: MIT
 // Each iteration allocates one new order line of one unit and drops the events it raised (a
 // unit of work takes them on every command). Every 65,536 lines the product is reset from a
-// copy made in setup, with the timer paused, so that the number of open lines stays bounded.
+// copy made in setup, with the timer paused, so that the number of open lines stays bounded;
+// that copy has had a window of lines come and go, so its line table is sized (steady state).
 #include <allocation/domain/product.hpp>
 #include <allocation/strategies/best_fit.hpp>
 #include <allocation/strategies/fefo.hpp>
@@ -36,6 +37,10 @@ auto make_product(std::int64_t n, std::int64_t full) -> basic_product<Strategy> 
     for (std::int64_t i = 0; i < full; ++i) {
         (void)p.allocate({order_id{fmt::format("fill-{:06}", i)}, p.sku(), quantity{10}});
     }
+    // Steady state: a window of lines allocated and deallocated again (newest first), so the
+    // line table is already sized for a window, as in a product whose lines come and go.
+    for (std::size_t i = 0; i < window; ++i) (void)p.allocate({order_id{fmt::format("warm-{:07}", i)}, p.sku(), quantity{1}});
+    for (std::size_t i = window; i-- > 0;) (void)p.deallocate(order_id{fmt::format("warm-{:07}", i)});
     p.clear_events();
     return p;
 }
