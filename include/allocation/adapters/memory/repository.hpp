@@ -4,12 +4,12 @@
 #ifndef ALLOCATION_ADAPTERS_MEMORY_REPOSITORY_HPP
 #define ALLOCATION_ADAPTERS_MEMORY_REPOSITORY_HPP
 
-#include <algorithm>      // find_if, min
+#include <algorithm>      // find_if
 #include <chrono>         // milliseconds
 #include <cstddef>        // size_t
 #include <memory>         // unique_ptr, make_unique
-#include <mutex>          // mutex, unique_lock, adopt_lock
-#include <thread>         // this_thread
+#include <condition_variable>  // condition_variable
+#include <mutex>          // mutex, unique_lock, lock_guard
 #include <optional>       // optional
 #include <shared_mutex>   // shared_mutex, shared_lock
 #include <unordered_map>  // unordered_map
@@ -54,7 +54,10 @@ public:
         slot* s = find(key);
         if (s == nullptr) return false;
         if (!s->lock_within(timeout_)) return false;
-        std::unique_lock lock(s->mutex, std::adopt_lock);
+        struct release {
+            slot* held;
+            ~release() { held->unlock(); }
+        } guard{s};
         std::forward<F>(f)(std::as_const(s->product));
         return true;
     }
@@ -71,21 +74,25 @@ private:
 
     struct slot {
         explicit slot(Product p) : product(std::move(p)) {}
-        // Waits for the product by polling with a growing pause rather than with a timed mutex:
-        // ThreadSanitizer (gcc 12) does not see pthread_mutex_clocklock, which
-        // std::timed_mutex::try_lock_for uses, and would report false races.
+        // A product is held by one unit of work at a time: `held` under `mutex`, with waiters on
+        // `released`. (Not a timed mutex: ThreadSanitizer in gcc 12 does not see
+        // pthread_mutex_clocklock, which std::timed_mutex::try_lock_for uses.)
         auto lock_within(std::chrono::milliseconds timeout) -> bool {
-            if (mutex.try_lock()) return true;
-            const auto deadline = std::chrono::steady_clock::now() + timeout;
-            auto pause = std::chrono::microseconds{1};
-            while (std::chrono::steady_clock::now() < deadline) {
-                std::this_thread::sleep_for(pause);
-                if (mutex.try_lock()) return true;
-                pause = std::min(pause * 2, std::chrono::microseconds{500});
+            std::unique_lock lock(mutex);
+            if (!released.wait_for(lock, timeout, [this] { return !held; })) return false;
+            held = true;
+            return true;
+        }
+        void unlock() {
+            {
+                const std::lock_guard lock(mutex);
+                held = false;
             }
-            return false;
+            released.notify_one();
         }
         std::mutex mutex;
+        std::condition_variable released;
+        bool held = false;
         Product product;
     };
 
@@ -181,7 +188,7 @@ private:
             } else {
                 s->product.rollback();
             }
-            s->mutex.unlock();
+            s->unlock();
         }
         held_.clear();
         added_.clear();
