@@ -20,12 +20,16 @@ struct postgres_harness {
     using store_type = allocation::postgres::store<>;
     static auto settings() -> allocation::postgres::options { return {.lock_timeout = std::chrono::milliseconds{0}}; }
     auto make() -> std::unique_ptr<store_type> {
-        auto s = store_type::open(schema.url(), settings());
+        std::string error;
+        auto s = store_type::open(schema.url(), settings(), &error);
+        INFO(error);
         REQUIRE(s);
         return std::move(s).value();
     }
     auto reopen(store_type& s) -> std::unique_ptr<store_type> {
-        auto again = store_type::open(s.url(), settings());
+        std::string error;
+        auto again = store_type::open(s.url(), settings(), &error);
+        INFO(error);
         REQUIRE(again);
         return std::move(again).value();
     }

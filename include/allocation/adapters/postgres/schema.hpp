@@ -114,6 +114,8 @@ $$;
 /// the adapter is refused with pqxx::failure.
 inline void migrate(pqxx::connection& c) {
     pqxx::work tx(c);
+    // Another process may be migrating: wait for it longer than a unit of work waits for a lock.
+    tx.exec("SET LOCAL lock_timeout = '60s'");
     tx.exec("SELECT pg_advisory_xact_lock(7439001)");  // any constant of ours
     tx.exec("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)");
     const auto r = tx.exec("SELECT coalesce(max(version), 0) FROM schema_version");
