@@ -1,10 +1,13 @@
 // allocation tests — the adapter conformance kit run on the SQLite store.
 // SPDX-License-Identifier: MIT
+#include <unistd.h>  // getpid
+
 #include <chrono>      // milliseconds
 #include <cstdio>      // remove
 #include <filesystem>  // path, remove
 #include <memory>      // unique_ptr
 #include <string>      // string
+#include <vector>      // vector
 
 #include <doctest/doctest.h>
 
@@ -26,8 +29,10 @@ struct sqlite_harness {
     }
     auto make() -> std::unique_ptr<store_type> {
         static int counter = 0;
-        path = std::filesystem::absolute(fmt::format("conformance-{}.db", ++counter)).string();
-        for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+        // ctest runs test cases as parallel processes in one directory: the pid keeps them apart.
+        path = std::filesystem::absolute(fmt::format("conformance-{}-{}.db", ::getpid(), ++counter)).string();
+        remove_files(path);
+        paths.push_back(path);
         auto s = store_type::open(path, settings());
         REQUIRE(s);
         return std::move(s).value();
@@ -37,7 +42,18 @@ struct sqlite_harness {
         REQUIRE(again);
         return std::move(again).value();
     }
+    sqlite_harness() = default;
+    sqlite_harness(const sqlite_harness&) = delete;
+    auto operator=(const sqlite_harness&) -> sqlite_harness& = delete;
+    ~sqlite_harness() {  // the stores, declared after the harness, are closed by now
+        for (const auto& p : paths) remove_files(p);
+    }
+    static void remove_files(const std::string& p) {
+        std::error_code ignored;
+        for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p + suffix, ignored);
+    }
     std::string path;
+    std::vector<std::string> paths;
 };
 
 }  // namespace
