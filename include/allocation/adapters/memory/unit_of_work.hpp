@@ -30,23 +30,28 @@ public:
 
     [[nodiscard]] auto products() noexcept -> repository<Product>& { return products_; }
 
-    /// Keeps every change. Errors: errc::duplicate_product or errc::duplicate_batch when another
-    /// unit of work committed the same new SKU or batch reference first (nothing is kept then).
+    /// Keeps every change. Errors (nothing is kept then): errc::conflict when another unit of
+    /// work committed the same new SKU first (a retry finds its product), errc::duplicate_batch
+    /// when a new batch reference belongs to another SKU.
     auto commit() -> result<void> {
-        {
+        // New products and batch references are published in the store's maps; a unit of work
+        // that only changed existing products does not need the store's exclusive lock.
+        std::vector<std::pair<typename Product::batch_ref_type, typename Product::sku_type>> refs;
+        for (const auto& p : products_.added_) {
+            for (const auto& b : p->batches()) refs.emplace_back(b.ref(), p->sku());
+        }
+        for (auto* s : products_.held_) {
+            for (const auto& c : s->product.changes()) {
+                if (c.what == Product::change::kind::batch_added) {
+                    refs.emplace_back(s->product.batches()[c.batch].ref(), s->product.sku());
+                }
+            }
+        }
+        if (!refs.empty() || !products_.added_.empty()) {
             std::unique_lock lock(store_->mutex_);
             // Check everything first, so that a failed commit changes nothing.
-            std::vector<std::pair<typename Product::batch_ref_type, typename Product::sku_type>> refs;
             for (const auto& p : products_.added_) {
-                if (store_->products_.contains(p->sku())) return fail(errc::duplicate_product);
-                for (const auto& b : p->batches()) refs.emplace_back(b.ref(), p->sku());
-            }
-            for (auto* s : products_.held_) {
-                for (const auto& c : s->product.changes()) {
-                    if (c.what == Product::change::kind::batch_added) {
-                        refs.emplace_back(s->product.batches()[c.batch].ref(), s->product.sku());
-                    }
-                }
+                if (store_->products_.contains(p->sku())) return fail(errc::conflict);
             }
             for (const auto& [ref, key] : refs) {
                 if (const auto it = store_->batches_.find(ref); it != store_->batches_.end() && it->second != key) {
