@@ -201,9 +201,9 @@ set xlabel "batches of the SKU"
 set ylabel "allocations per second (millions)"
 set logscale x
 set xrange [0.7:150000]
-set yrange [0:*]
+set yrange [0:12]
 set grid
-set key bottom left
+set key top right
 plot "{dat}" using 1:2 with linespoints lw 2 pt 7 title "every batch open", \\
      "{dat}" using 1:3 with linespoints lw 2 pt 5 title "99% of batches full", \\
      10 with lines dt 2 lc rgb "#888888" title "target: 10 M/s at 10 batches", \\
