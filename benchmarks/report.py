@@ -72,7 +72,8 @@ w("")
 w("Written by `benchmarks/run.sh` (do not edit by hand; the analysis below the tables is kept in")
 w("`benchmarks/ANALYSIS.md` and copied in).")
 w("")
-w(f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
+w(f"- date of the run: {ctx.get('date', '')} (report written"
+  f" {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')})")
 w(f"- machine: {cpu}, {cores} logical CPUs" + (f" at {float(mhz.group(1)):.0f} MHz" if mhz else "") +
   f", {platform.system()} {platform.release()}")
 w(f"- load average when the domain benchmark started: {load_avg} (other jobs shared the machine)")
