@@ -1,6 +1,7 @@
 # allocation-service — finds the service's dependencies and defines allocation_service_support,
 # an INTERFACE target with the service headers and what they need (cpp-httplib, nlohmann-json,
-# hiredis, threads). Included by examples/service and tests/service; once per configure.
+# hiredis, threads, the SQLite adapter and, when libpqxx is found, the PostgreSQL adapter).
+# Included by examples/service and tests/service; once per configure.
 # SPDX-License-Identifier: MIT
 include_guard(GLOBAL)
 
@@ -23,6 +24,9 @@ endif()
 if(NOT TARGET PkgConfig::allocation_service_hiredis)
   list(APPEND ALLOCATION_SERVICE_MISSING "hiredis (libhiredis-dev)")
 endif()
+if(NOT TARGET allocation::sqlite)
+  list(APPEND ALLOCATION_SERVICE_MISSING "SQLite (libsqlite3-dev)")
+endif()
 
 if(ALLOCATION_SERVICE_MISSING)
   list(JOIN ALLOCATION_SERVICE_MISSING ", " _missing)
@@ -40,4 +44,12 @@ target_link_libraries(allocation_service_support INTERFACE
   PkgConfig::allocation_service_httplib
   nlohmann_json::nlohmann_json
   PkgConfig::allocation_service_hiredis
+  allocation::sqlite
   Threads::Threads)
+# PostgreSQL (libpqxx) is optional: without it, a postgresql:// DATABASE_URL is refused.
+if(TARGET allocation::postgres)
+  target_link_libraries(allocation_service_support INTERFACE allocation::postgres)
+  target_compile_definitions(allocation_service_support INTERFACE ALLOCATION_SERVICE_POSTGRES)
+else()
+  message(STATUS "allocation-service: built without PostgreSQL (libpqxx not found)")
+endif()

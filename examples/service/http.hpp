@@ -157,6 +157,9 @@ private:
             case idempotency_claim::kind::mismatch:
                 detail::answer_error(res, {422, fmt::format("Idempotency-Key {} was already used for another request", key)});
                 return;
+            case idempotency_claim::kind::unavailable:
+                detail::answer_error(res, {503, "storage is unavailable, retry the request"});
+                return;
             case idempotency_claim::kind::proceed:
                 break;
         }
@@ -168,8 +171,9 @@ private:
         }
         if (res.status >= 500) {
             keys_->abandon(key);
-        } else {
-            keys_->complete(key, {res.status, res.body});
+        } else if (auto sent = keys_->complete(key, {res.status, res.body}); sent.status != res.status || sent.body != res.body) {
+            res.set_header("Idempotent-Replayed", "true");
+            detail::answer(res, sent.status, std::move(sent.body));
         }
     }
 

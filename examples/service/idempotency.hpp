@@ -6,6 +6,7 @@
 
 #include <condition_variable>  // condition_variable
 #include <cstddef>             // size_t
+#include <cstdint>             // uint64_t
 #include <deque>               // deque
 #include <mutex>               // mutex, unique_lock
 #include <string>              // string
@@ -13,7 +14,10 @@
 #include <unordered_map>       // unordered_map
 #include <utility>             // move
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "log.hpp"
 
 namespace allocation::service {
 
@@ -30,13 +34,14 @@ struct idempotency_claim {
         proceed,   ///< first time: do the work, then complete() or abandon() the key
         replay,    ///< answered before: send `response` again
         mismatch,  ///< the key was used for another request
+        unavailable,  ///< the store of answers could not be read: answer 503, do nothing
     };
     kind outcome = kind::proceed;
     stored_response response;
 };
 
-/// Where Idempotency-Key answers are kept. The in-memory one below loses them on restart; a
-/// database-backed one can replace it without touching the HTTP layer.
+/// Where Idempotency-Key answers are kept: in memory (lost on restart) or in the service's
+/// database (durable_idempotency_store), behind the same interface for the HTTP layer.
 class idempotency_store {
 public:
     idempotency_store() = default;
@@ -47,8 +52,9 @@ public:
     /// Claims `key` for the request identified by `fingerprint`. While another request holds the
     /// same key, waits for its answer.
     virtual auto claim(const std::string& key, const std::string& fingerprint) -> idempotency_claim = 0;
-    /// Records the answer to a claimed key.
-    virtual void complete(const std::string& key, stored_response response) = 0;
+    /// Records the answer to a claimed key; returns the answer to send, which is another one
+    /// when another process answered the same key first.
+    virtual auto complete(const std::string& key, stored_response response) -> stored_response = 0;
     /// Releases a claimed key without an answer (the work failed in a way worth retrying).
     virtual void abandon(const std::string& key) = 0;
 };
@@ -91,15 +97,16 @@ public:
         }
     }
 
-    void complete(const std::string& key, stored_response response) override {
+    auto complete(const std::string& key, stored_response response) -> stored_response override {
         {
             const std::lock_guard lock(mutex_);
             if (const auto it = entries_.find(key); it != entries_.end()) {
                 it->second.in_flight = false;
-                it->second.response = std::move(response);
+                it->second.response = response;
             }
         }
         done_.notify_all();
+        return response;
     }
 
     void abandon(const std::string& key) override {
@@ -136,6 +143,83 @@ private:
     std::unordered_map<std::string, entry> entries_;
     std::deque<std::pair<std::string, std::size_t>> order_;  // oldest first
     std::size_t sequence_ = 0;
+};
+
+/// What is kept of a fingerprint in the database: the fingerprint itself up to 1 kB, else its
+/// length and two 64-bit FNV-1a hashes (so a 1 MB body does not make a 1 MB key row).
+[[nodiscard]] inline auto fingerprint_digest(std::string_view fingerprint) -> std::string {
+    if (fingerprint.size() <= 1024) return std::string(fingerprint);
+    auto fnv = [&](std::uint64_t h) {
+        for (const char c : fingerprint) {
+            h ^= static_cast<unsigned char>(c);
+            h *= 0x100000001b3ULL;
+        }
+        return h;
+    };
+    return fmt::format("fnv1a:{}:{:016x}{:016x}", fingerprint.size(), fnv(0xcbf29ce484222325ULL),
+                       fnv(0x84222325cbf29ce4ULL));
+}
+
+/// Idempotency-Key answers kept in the service's database by a storage adapter's
+/// idempotency_keys (`find(key)`, `save(key, fingerprint, status, body)`: first answer wins),
+/// so they survive restarts and are shared by every process on the database. Requests of this
+/// process under one key wait for each other; two processes racing on a new key both do the
+/// work (the domain makes a repeated order line harmless) and both answer with the first
+/// answer saved. Thread-safe.
+/// @tparam Keys sqlite::idempotency_keys or postgres::idempotency_keys.
+template <class Keys>
+class durable_idempotency_store final : public idempotency_store {
+public:
+    explicit durable_idempotency_store(Keys& keys) : keys_(&keys) {}
+
+    auto claim(const std::string& key, const std::string& fingerprint) -> idempotency_claim override {
+        {
+            std::unique_lock lock(mutex_);
+            done_.wait(lock, [&] { return !in_flight_.contains(key); });
+            in_flight_.emplace(key, fingerprint_digest(fingerprint));
+        }
+        auto found = keys_->find(key);
+        if (found && !found.value()) return {};  // new: the caller does the work
+        release(key);
+        if (!found) return {idempotency_claim::kind::unavailable, {}};
+        const auto& kept = *found.value();
+        if (kept.fingerprint != fingerprint_digest(fingerprint)) return {idempotency_claim::kind::mismatch, {}};
+        return {idempotency_claim::kind::replay, {kept.status, kept.body}};
+    }
+
+    auto complete(const std::string& key, stored_response response) -> stored_response override {
+        std::string digest;
+        {
+            const std::lock_guard lock(mutex_);
+            if (const auto it = in_flight_.find(key); it != in_flight_.end()) digest = it->second;
+        }
+        auto saved = keys_->save(key, digest, response.status, response.body);
+        if (saved && !saved.value()) {  // another process answered first: send its answer
+            if (auto found = keys_->find(key); found && found.value() && found.value()->fingerprint == digest) {
+                response = {found.value()->status, found.value()->body};
+            }
+        } else if (!saved) {
+            log("idempotency: the answer to key {} could not be saved: {}", key, saved.error().message());
+        }
+        release(key);
+        return response;
+    }
+
+    void abandon(const std::string& key) override { release(key); }
+
+private:
+    void release(const std::string& key) {
+        {
+            const std::lock_guard lock(mutex_);
+            in_flight_.erase(key);
+        }
+        done_.notify_all();
+    }
+
+    Keys* keys_;
+    std::mutex mutex_;
+    std::condition_variable done_;
+    std::unordered_map<std::string, std::string> in_flight_;  // key -> fingerprint digest
 };
 
 }  // namespace allocation::service

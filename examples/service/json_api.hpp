@@ -284,18 +284,23 @@ template <class Product>
 }
 
 // ---- events, as published on Redis ----------------------------------------------------------
+// Keys in the documented order (ordered_json): {orderid, sku, qty, batchref}, ...
 
 [[nodiscard]] inline auto event_message(const events::allocated& e) -> std::string {
-    return dump(json{{"orderid", e.order.value}, {"sku", e.sku.value}, {"qty", e.qty.value}, {"batchref", e.batch.value}});
+    return nlohmann::ordered_json{{"orderid", e.order.value}, {"sku", e.sku.value}, {"qty", e.qty.value}, {"batchref", e.batch.value}}
+        .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 [[nodiscard]] inline auto event_message(const events::deallocated& e) -> std::string {
-    return dump(json{{"orderid", e.order.value}, {"sku", e.sku.value}, {"qty", e.qty.value}, {"batchref", e.batch.value}});
+    return nlohmann::ordered_json{{"orderid", e.order.value}, {"sku", e.sku.value}, {"qty", e.qty.value}, {"batchref", e.batch.value}}
+        .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 [[nodiscard]] inline auto event_message(const events::out_of_stock& e) -> std::string {
-    return dump(json{{"orderid", e.order.value}, {"sku", e.sku.value}, {"qty", e.qty.value}});
+    return nlohmann::ordered_json{{"orderid", e.order.value}, {"sku", e.sku.value}, {"qty", e.qty.value}}
+        .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 [[nodiscard]] inline auto event_message(const events::low_stock& e) -> std::string {
-    return dump(json{{"sku", e.sku.value}, {"available", e.available.value}, {"reorder_qty", e.reorder_qty.value}});
+    return nlohmann::ordered_json{{"sku", e.sku.value}, {"available", e.available.value}, {"reorder_qty", e.reorder_qty.value}}
+        .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace allocation::service

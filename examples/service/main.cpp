@@ -10,11 +10,16 @@
 #include <optional>   // optional
 #include <string>     // string
 #include <thread>     // jthread
+#include <type_traits>  // is_same_v
 #include <variant>    // get_if
 #include <vector>     // vector
 
 #include <allocation/adapters/memory/allocations_view.hpp>
 #include <allocation/adapters/memory/unit_of_work.hpp>
+#include <allocation/adapters/sqlite.hpp>
+#ifdef ALLOCATION_SERVICE_POSTGRES
+#include <allocation/adapters/postgres.hpp>
+#endif
 #include <allocation/bus/bootstrap.hpp>
 #include <fmt/format.h>
 #include <httplib.h>
@@ -24,12 +29,17 @@
 #include "idempotency.hpp"
 #include "json_api.hpp"
 #include "log.hpp"
+#include "outbox_relay.hpp"
 #include "redis.hpp"
 
 namespace {
 
 using namespace allocation;
 using namespace allocation::service;
+
+/// HTTP worker threads: cpp-httplib serves each connection on one of them while it is kept
+/// alive, so this is also the most connections served at once.
+constexpr std::size_t worker_threads = 64;
 
 /// Notices for purchasing (out of stock, low stock) go to the log.
 struct log_notifications {
@@ -50,23 +60,59 @@ struct redis_events {
     }
 };
 
-/// Calls `run(store, view)` with the store and read model DATABASE_URL selects. The one place
-/// that knows the storage adapters.
+/// Storage without an outbox (the in-memory store): events go to Redis from the bus.
+struct no_outbox {};
+
+/// Calls `run(store, view, keys, outbox)` with the store, allocations read model, Idempotency-Key
+/// store and outbox DATABASE_URL selects. The one place that knows the storage adapters.
 template <class F>
 auto with_storage(const database_config& db, F&& run) -> int {
     switch (db.type) {
-        case database_config::kind::memory:
-            break;
-        case database_config::kind::sqlite:
-            log("storage: the SQLite adapter is not available yet; using the in-memory store (nothing is kept on exit)");
-            break;
-        case database_config::kind::postgresql:
-            log("storage: the PostgreSQL adapter is not available yet");
+        case database_config::kind::memory: {
+            memory::store<> store;
+            memory::allocations_view view;
+            memory_idempotency_store keys;
+            no_outbox outbox;
+            return run(store, view, keys, outbox);
+        }
+        case database_config::kind::sqlite: {
+            std::string error;
+            auto opened = sqlite::store<>::open(db.location, {}, &error);
+            if (!opened) {
+                log("storage: cannot open the SQLite database {}: {}", db.location, error);
+                return 1;
+            }
+            auto& store = *opened.value();
+            sqlite::allocations_view view(store);
+            sqlite::idempotency_keys answers(store);
+            durable_idempotency_store keys(answers);
+            sqlite::outbox outbox(store);
+            return run(store, view, keys, outbox);
+        }
+        case database_config::kind::postgresql: {
+#ifdef ALLOCATION_SERVICE_POSTGRES
+            postgres::options opts;
+            opts.max_connections = worker_threads + 8;
+            opts.log = [](std::string_view line) { log("postgres: {}", line); };
+            std::string error;
+            auto opened = postgres::store<>::open(db.location, std::move(opts), &error);
+            if (!opened) {
+                log("storage: cannot open the PostgreSQL database: {}", error);
+                return 1;
+            }
+            auto& store = *opened.value();
+            postgres::allocations_view view(store);
+            postgres::idempotency_keys answers(store);
+            durable_idempotency_store keys(answers);
+            postgres::outbox outbox(store);
+            return run(store, view, keys, outbox);
+#else
+            log("storage: this allocation-service was built without PostgreSQL support (libpqxx)");
             return 2;
+#endif
+        }
     }
-    memory::store<> store;
-    memory::allocations_view view;
-    return run(store, view);
+    return 2;
 }
 
 /// Blocks SIGINT, SIGTERM and SIGPIPE in this thread and every thread started after; SIGINT and
@@ -85,24 +131,34 @@ auto block_signals() -> sigset_t {
     return stop;
 }
 
-template <class Store, class View>
-auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, View& view) -> int {
+template <class Store, class View, class Outbox>
+auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, View& view, idempotency_store& keys,
+           Outbox& outbox) -> int {
+    constexpr bool in_memory = std::is_same_v<Outbox, no_outbox>;
+    // In memory, the bus hands events to the publisher's queue; with a database they are
+    // committed to the outbox with the change and the relay publishes them.
     std::unique_ptr<redis_publisher> publisher;
-    if (cfg.redis) publisher = std::make_unique<redis_publisher>(*cfg.redis);
+    if (in_memory && cfg.redis) publisher = std::make_unique<redis_publisher>(*cfg.redis);
 
     bootstrap_options options;
     options.log = [](std::string_view line) { log("bus: {}", line); };
     auto bus = [&] {
-        if (publisher) return bootstrap(store, options, std::ref(view), log_notifications{}, redis_events{publisher.get()});
-        return bootstrap(store, options, std::ref(view), log_notifications{});
+        if constexpr (in_memory) {
+            if (publisher) {
+                return bootstrap(store, options, std::ref(view), log_notifications{}, redis_events{publisher.get()});
+            }
+            return bootstrap(store, options, std::ref(view), log_notifications{});
+        } else {
+            return bootstrap(store, options, log_notifications{});  // the store writes the view
+        }
     }();
     if (cfg.reorder_point > 0) bus.set_default_replenishment({.reorder_point = quantity{cfg.reorder_point}});
 
-    memory_idempotency_store keys;
     http_api<Store, View> api(bus, store, view, keys);
     httplib::Server server;
-    server.new_task_queue = [] { return new httplib::ThreadPool(64); };
+    server.new_task_queue = [] { return new httplib::ThreadPool(worker_threads); };
     server.set_keep_alive_timeout(2);
+    server.set_keep_alive_max_count(100'000);
     server.set_tcp_nodelay(true);  // headers and body are separate writes: no Nagle delay between them
     api.install(server);
 
@@ -136,6 +192,11 @@ auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, View& 
             });
     }
 
+    std::unique_ptr<outbox_relay<Outbox>> relay;
+    if constexpr (!in_memory) {
+        if (cfg.redis) relay = std::make_unique<outbox_relay<Outbox>>(outbox, *cfg.redis);
+    }
+
     // Stops the server on SIGINT/SIGTERM; stop() is repeated in case the signal came before
     // the server started listening.
     std::atomic<bool> served{false};
@@ -163,6 +224,12 @@ auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, View& 
     watcher.join();
 
     if (subscriber) subscriber->stop();
+    if constexpr (!in_memory) {
+        if (relay) relay->stop(std::chrono::seconds(2));
+        if (auto left = outbox.pending(); left && left.value() > 0) {
+            log("outbox: {} events wait for Redis", left.value());
+        }
+    }
     if (publisher) {
         if (!publisher->flush(std::chrono::seconds(2))) {
             log("redis: {} events not published before exit", publisher->pending());
@@ -185,7 +252,9 @@ int main(int argc, char** argv) {
     const auto& cfg = std::get<config>(parsed_config);
     const auto stop_signals = block_signals();
     try {
-        return with_storage(cfg.database, [&](auto& store, auto& view) { return serve(cfg, stop_signals, store, view); });
+        return with_storage(cfg.database, [&](auto& store, auto& view, idempotency_store& keys, auto& outbox) {
+            return serve(cfg, stop_signals, store, view, keys, outbox);
+        });
     } catch (const std::exception& e) {
         log("fatal: {}", e.what());
         return 1;

@@ -218,6 +218,60 @@ private:
     std::jthread thread_;  // last: started once everything above exists
 };
 
+/// Publishes messages on one Redis connection, synchronously, for the outbox relay: a message
+/// counts as sent only once Redis answered its PUBLISH. Connects on demand and again after a
+/// failure. Not thread-safe: one relay thread uses it.
+class redis_sender {
+public:
+    using message = std::pair<std::string, std::string>;  ///< channel, payload
+
+    explicit redis_sender(redis_endpoint endpoint) : endpoint_(std::move(endpoint)) {}
+
+    /// Sends `messages` in order, pipelined; returns how many of them, from the first, Redis
+    /// accepted (fewer than all when it could not be reached or the connection was lost).
+    auto publish(const std::vector<message>& messages) -> std::size_t {
+        if (messages.empty()) return 0;
+        if (!ctx_) {
+            std::string error;
+            ctx_ = detail::redis_connect(endpoint_, error);
+            if (!ctx_) {
+                if (!reported_down_) log("redis: publisher cannot reach {}: {}; retrying", detail::describe(endpoint_), error);
+                reported_down_ = true;
+                return 0;
+            }
+            log("redis: publisher connected to {}", detail::describe(endpoint_));
+            reported_down_ = false;
+        }
+        for (const auto& [channel, payload] : messages) {
+            redisAppendCommand(ctx_.get(), "PUBLISH %b %b", channel.data(), channel.size(), payload.data(), payload.size());
+        }
+        std::size_t accepted = 0;
+        bool lost = false;
+        for (std::size_t i = 0; i < messages.size(); ++i) {
+            void* raw = nullptr;
+            if (redisGetReply(ctx_.get(), &raw) != REDIS_OK) {
+                lost = true;
+                break;
+            }
+            const detail::redis_reply reply(static_cast<redisReply*>(raw));
+            // Each reply is read to keep the pipeline in step; only an unbroken prefix counts.
+            if (reply && reply->type == REDIS_REPLY_INTEGER && accepted == i) ++accepted;
+        }
+        if (lost) {
+            log("redis: publisher lost {}: {}; reconnecting", detail::describe(endpoint_), ctx_->errstr);
+            ctx_.reset();
+        }
+        return accepted;
+    }
+
+    [[nodiscard]] auto connected() const noexcept -> bool { return static_cast<bool>(ctx_); }
+
+private:
+    redis_endpoint endpoint_;
+    detail::redis_context ctx_;
+    bool reported_down_ = false;
+};
+
 /// Receives the messages of Redis channels on its own thread and hands each to `handler`
 /// (channel, payload). Reconnects and subscribes again, with backoff, when the connection is
 /// lost; messages published while it is disconnected are not received (Redis pub/sub).

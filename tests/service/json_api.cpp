@@ -178,14 +178,14 @@ TEST_CASE("answers have the reference service's shapes") {
           R"({"allocations":[{"batchref":"b1","qty":2,"sku":"S"}],"orderid":"o"})");
 }
 
-TEST_CASE("events are published with the documented fields") {
+TEST_CASE("events are published with the documented fields, in the documented order") {
     CHECK(event_message(events::allocated{order_id{"o"}, sku{"S"}, quantity{2}, batch_ref{"b"}}) ==
-          R"({"batchref":"b","orderid":"o","qty":2,"sku":"S"})");
+          R"({"orderid":"o","sku":"S","qty":2,"batchref":"b"})");
     CHECK(event_message(events::deallocated{order_id{"o"}, sku{"S"}, quantity{2}, batch_ref{"b"}}) ==
-          R"({"batchref":"b","orderid":"o","qty":2,"sku":"S"})");
-    CHECK(event_message(events::out_of_stock{order_id{"o"}, sku{"S"}, quantity{2}}) == R"({"orderid":"o","qty":2,"sku":"S"})");
+          R"({"orderid":"o","sku":"S","qty":2,"batchref":"b"})");
+    CHECK(event_message(events::out_of_stock{order_id{"o"}, sku{"S"}, quantity{2}}) == R"({"orderid":"o","sku":"S","qty":2})");
     CHECK(event_message(events::low_stock{sku{"S"}, quantity{1}, quantity{9}}) ==
-          R"({"available":1,"reorder_qty":9,"sku":"S"})");
+          R"({"sku":"S","available":1,"reorder_qty":9})");
 }
 
 TEST_CASE("a date is written YYYY-MM-DD and none as null") {

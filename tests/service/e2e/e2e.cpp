@@ -1,12 +1,17 @@
 // End-to-end tests of allocation-service: each test starts the real executable on a free port,
-// with a temporary database and its own redis-server on 127.0.0.1, and drives it over HTTP and
-// Redis as a client of the reference service would.
+// with a database of its own (an SQLite file; with ALLOCATION_SERVICE_E2E_DATABASE=postgresql a
+// PostgreSQL schema) and its own redis-server on 127.0.0.1, and drives it over HTTP and Redis as
+// a client of the reference service would.
 // SPDX-License-Identifier: MIT
 #include <signal.h>  // SIGTERM
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <random>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -18,8 +23,13 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <sqlite3.h>
+
 #include "process.hpp"
 #include "redis.hpp"
+#ifdef ALLOCATION_SERVICE_POSTGRES
+#include "adapters/postgres/server.hpp"
+#endif
 
 #ifndef ALLOCATION_SERVICE_PATH
 #error "ALLOCATION_SERVICE_PATH must name the allocation-service executable"
@@ -71,33 +81,113 @@ struct channel_log {
         }
         return false;
     }
+    /// Waits until every message of `expected` was seen.
+    auto wait_for_all(const std::vector<json>& expected, std::chrono::milliseconds timeout) -> bool {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (const auto& e : expected) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (!wait_for(e, std::max(left, std::chrono::milliseconds(0)))) return false;
+        }
+        return true;
+    }
 };
 
-/// A running allocation-service with its own redis-server and database directory.
+/// True when the tests run against PostgreSQL (ALLOCATION_SERVICE_E2E_DATABASE=postgresql; the
+/// server is ALLOCATION_TEST_POSTGRES_URL or the test cluster of scripts/postgres-test-server.sh).
+auto use_postgres() -> bool {
+    const char* kind = std::getenv("ALLOCATION_SERVICE_E2E_DATABASE");  // NOLINT(concurrency-mt-unsafe)
+    return kind != nullptr && std::string_view(kind) == "postgresql";
+}
+
+/// The database of a test's services: a file in a temporary directory (SQLite), or a schema of
+/// its own on the test PostgreSQL server, dropped afterwards.
+class database {
+public:
+    database() {
+        if (use_postgres()) {
+#ifdef ALLOCATION_SERVICE_POSTGRES
+            schema_.emplace();
+#else
+            FAIL("allocation-service-e2e was built without PostgreSQL support");
+#endif
+        }
+    }
+    database(const database&) = delete;
+    auto operator=(const database&) -> database& = delete;
+
+    /// The service's DATABASE_URL.
+    [[nodiscard]] auto url() const -> std::string {
+#ifdef ALLOCATION_SERVICE_POSTGRES
+        if (schema_) return schema_->url();
+#endif
+        return "sqlite:///" + path();
+    }
+
+    /// The first column of every row `sql` returns, as text (NULL as "").
+    auto column(const std::string& sql) -> std::vector<std::string> {
+        std::vector<std::string> out;
+#ifdef ALLOCATION_SERVICE_POSTGRES
+        if (schema_) {
+            pqxx::connection c(schema_->url());
+            pqxx::nontransaction tx(c);
+            for (const auto& row : tx.exec(sql)) out.emplace_back(row[0].is_null() ? "" : row[0].c_str());
+            return out;
+        }
+#endif
+        sqlite3* raw = nullptr;
+        const int rc = sqlite3_open_v2(path().c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+        const std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close);
+        REQUIRE(rc == SQLITE_OK);
+        sqlite3_busy_timeout(raw, 5000);
+        sqlite3_stmt* st = nullptr;
+        REQUIRE_MESSAGE(sqlite3_prepare_v2(raw, sql.c_str(), -1, &st, nullptr) == SQLITE_OK, sqlite3_errmsg(raw));
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const auto* text = sqlite3_column_text(st, 0);
+            out.emplace_back(text == nullptr ? "" : reinterpret_cast<const char*>(text));
+        }
+        sqlite3_finalize(st);
+        return out;
+    }
+
+private:
+    [[nodiscard]] auto path() const -> std::string { return (dir_.path() / "allocation.db").string(); }
+
+    allocation::test::temp_dir dir_;
+#ifdef ALLOCATION_SERVICE_POSTGRES
+    std::optional<allocation::testing::postgres::scratch_schema> schema_;
+#endif
+};
+
+/// Listens to a Redis channel until the returned object is destroyed.
+auto listen_on(int redis_port, const std::string& channel, channel_log& log)
+    -> std::unique_ptr<allocation::service::redis_subscriber> {
+    auto sub = std::make_unique<allocation::service::redis_subscriber>(
+        allocation::service::redis_endpoint{"127.0.0.1", redis_port, "", 0}, std::vector<std::string>{channel},
+        [&log](std::string_view, std::string_view payload) { log.add(payload); });
+    REQUIRE(sub->wait_subscribed(5s));
+    return sub;
+}
+
+/// A running allocation-service: with its own database and redis-server, or on a database and
+/// a redis-server (none: `--redis none`) that outlive it.
 class service {
 public:
-    explicit service(std::vector<std::string> extra_args = {}) {
-        if (have_redis_server()) redis_.emplace(ALLOCATION_REDIS_SERVER);
-        std::vector<std::string> argv{ALLOCATION_SERVICE_PATH, "--host", "127.0.0.1", "--port", "0", "--database",
-                                      "sqlite:///" + (dir_.path() / "allocation.db").string(), "--redis",
-                                      redis_ ? redis_->url() : "none"};
-        argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-        process_ = std::make_unique<child_process>(argv);
-        const auto line = process_->wait_for_line("listening on http://127.0.0.1:", 15s);
-        REQUIRE_MESSAGE(line, "allocation-service did not print its listening line");
-        port_ = std::stoi(line->substr(line->rfind(':') + 1));
-        client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
-        client_->set_connection_timeout(5s);
-        client_->set_read_timeout(10s);
-        client_->set_write_timeout(10s);
+    explicit service(std::vector<std::string> extra_args = {}) : own_db_(std::make_unique<database>()) {
+        if (have_redis_server()) own_redis_.emplace(ALLOCATION_REDIS_SERVER);
+        start(*own_db_, own_redis_ ? &*own_redis_ : nullptr, extra_args);
+    }
+    service(database& db, allocation::test::redis_server* redis, const std::vector<std::string>& extra_args = {}) {
+        start(db, redis, extra_args);
     }
     service(const service&) = delete;
     auto operator=(const service&) -> service& = delete;
-    ~service() {
-        if (process_) {
-            process_->signal(SIGTERM);
-            (void)process_->wait(10s);
-        }
+    ~service() { (void)stop(); }
+
+    /// Stops the service with SIGTERM; its exit code.
+    auto stop() -> std::optional<int> {
+        if (!process_) return std::nullopt;
+        process_->signal(SIGTERM);
+        return process_->wait(10s);
     }
 
     auto post(const std::string& path, const std::string& body, const httplib::Headers& headers = {}) -> answer {
@@ -115,16 +205,12 @@ public:
     }
 
     [[nodiscard]] auto process() -> child_process& { return *process_; }
-    [[nodiscard]] auto redis() -> allocation::test::redis_server* { return redis_ ? &*redis_ : nullptr; }
+    [[nodiscard]] auto redis() -> allocation::test::redis_server* { return redis_; }
     [[nodiscard]] auto port() const noexcept -> int { return port_; }
 
-    /// Listens to a Redis channel until the returned object is destroyed.
+    /// Listens to a channel of the service's Redis until the returned object is destroyed.
     auto listen(const std::string& channel, channel_log& log) -> std::unique_ptr<allocation::service::redis_subscriber> {
-        auto sub = std::make_unique<allocation::service::redis_subscriber>(
-            allocation::service::redis_endpoint{"127.0.0.1", redis_->port(), "", 0}, std::vector<std::string>{channel},
-            [&log](std::string_view, std::string_view payload) { log.add(payload); });
-        REQUIRE(sub->wait_subscribed(5s));
-        return sub;
+        return listen_on(redis_->port(), channel, log);
     }
 
     /// Publishes on the service's Redis.
@@ -137,6 +223,21 @@ public:
     }
 
 private:
+    void start(database& db, allocation::test::redis_server* redis, const std::vector<std::string>& extra_args) {
+        redis_ = redis;
+        std::vector<std::string> argv{ALLOCATION_SERVICE_PATH, "--host", "127.0.0.1", "--port", "0", "--database",
+                                      db.url(), "--redis", redis_ != nullptr ? redis_->url() : "none"};
+        argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+        process_ = std::make_unique<child_process>(argv);
+        const auto line = process_->wait_for_line("listening on http://127.0.0.1:", 15s);
+        REQUIRE_MESSAGE(line, "allocation-service did not print its listening line");
+        port_ = std::stoi(line->substr(line->rfind(':') + 1));
+        client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+        client_->set_connection_timeout(5s);
+        client_->set_read_timeout(10s);
+        client_->set_write_timeout(10s);
+    }
+
     static auto to_answer(const httplib::Result& r) -> answer {
         REQUIRE_MESSAGE(r, "no answer: " << httplib::to_string(r.error()));
         answer a{r->status, r->body, json::parse(r->body, nullptr, false)};
@@ -144,8 +245,9 @@ private:
         return a;
     }
 
-    allocation::test::temp_dir dir_;
-    std::optional<allocation::test::redis_server> redis_;
+    std::unique_ptr<database> own_db_;
+    std::optional<allocation::test::redis_server> own_redis_;
+    allocation::test::redis_server* redis_ = nullptr;
     std::unique_ptr<child_process> process_;
     int port_ = 0;
     std::unique_ptr<httplib::Client> client_;
@@ -274,7 +376,7 @@ TEST_CASE("an order is allocated in full or not at all") {
     }
 }
 
-TEST_CASE("a line is deallocated once; a line that is not allocated is 404") {
+TEST_CASE("a line is deallocated once, and a line that is not allocated is 404") {
     service svc;
     REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 10)).status == 201);
     REQUIRE(svc.post("/allocate", line("o1", "LAMP", 3)).status == 202);
@@ -477,6 +579,146 @@ TEST_CASE("when Redis restarts the service publishes what happened meanwhile and
     wait_for_service_subscription(svc.redis()->port());
     svc.publish("change_batch_quantity", R"({"batchref": "in-stock", "qty": 5})");
     CHECK(allocated.wait_for({{"orderid", "o1"}, {"sku", "LAMP"}, {"qty", 8}, {"batchref", "shipment"}}, 10s));
+}
+
+TEST_CASE("a restarted service keeps its allocations and its Idempotency-Key answers") {
+    database db;
+    const httplib::Headers key{{"Idempotency-Key", "order-o1"}};
+    const auto order = json{{"orderid", "o1"}, {"lines", {{{"sku", "LAMP"}, {"qty", 2}}}}};
+    answer first;
+    {
+        service svc(db, nullptr);
+        REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 10)).status == 201);
+        first = svc.post("/orders", order, key);
+        REQUIRE(first.status == 202);
+        REQUIRE(svc.post("/allocate", line("o2", "LAMP", 3)).status == 202);
+        CHECK(svc.stop() == 0);
+    }
+    service svc(db, nullptr);
+    CHECK(svc.get("/allocations/o1").data == json::array({{{"sku", "LAMP"}, {"batchref", "b1"}}}));
+    CHECK(svc.get("/allocations/o2").data == json::array({{{"sku", "LAMP"}, {"batchref", "b1"}}}));
+    const auto replay = svc.post("/orders", order, key);
+    CHECK(replay.status == first.status);
+    CHECK(replay.body == first.body);
+    CHECK(svc.post("/orders", json{{"orderid", "o1"}, {"lines", {{{"sku", "LAMP"}, {"qty", 3}}}}}, key).status == 422);
+    CHECK(svc.post("/allocate", line("o2", "LAMP", 3)).data == json{{"batchref", "b1"}});  // the same line again
+    CHECK(svc.get("/products/LAMP").data["available"] == 5);
+}
+
+TEST_CASE("events committed while Redis is not there are published once it is, none lost") {
+    if (!have_redis_server()) {
+        MESSAGE("redis-server not found, skipped");
+        return;
+    }
+    database db;
+    allocation::test::redis_server redis(ALLOCATION_REDIS_SERVER);
+    std::vector<json> expected;
+    auto allocate_some = [&](service& svc, const std::string& prefix, int n) {
+        for (int i = 0; i < n; ++i) {
+            const auto order = prefix + std::to_string(i);
+            REQUIRE(svc.post("/allocate", line(order, "LAMP", 1)).status == 202);
+            expected.push_back({{"orderid", order}, {"sku", "LAMP"}, {"qty", 1}, {"batchref", "b1"}});
+        }
+    };
+    {
+        service svc(db, nullptr);  // --redis none: the events stay in the outbox
+        REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 100)).status == 201);
+        allocate_some(svc, "none-", 20);
+        REQUIRE(svc.post("/allocate", line("too-many", "LAMP", 1000)).status == 409);
+        CHECK(svc.stop() == 0);
+    }
+    redis.stop();
+    {
+        service svc(db, &redis);  // Redis configured but down
+        allocate_some(svc, "down-", 10);
+        CHECK(svc.stop() == 0);
+    }
+    redis.start();
+    channel_log allocated;
+    channel_log refused;
+    auto on_allocated = listen_on(redis.port(), "line_allocated", allocated);
+    auto on_refused = listen_on(redis.port(), "out_of_stock", refused);
+    service svc(db, &redis);
+    CHECK(allocated.wait_for_all(expected, 15s));
+    CHECK(refused.wait_for({{"orderid", "too-many"}, {"sku", "LAMP"}, {"qty", 1000}}, 5s));
+    CHECK(svc.stop() == 0);
+    CHECK(db.column("SELECT count(*) FROM outbox WHERE channel = 'line_allocated'") == std::vector<std::string>{"30"});
+}
+
+TEST_CASE("two service processes on one database under concurrent load never oversell, and keep every answer") {
+    database db;
+    service first(db, nullptr);
+    service second(db, nullptr);
+    const std::vector<std::string> skus{"CHAIR", "TABLE", "LAMP"};
+    for (const auto& s : skus) {
+        REQUIRE(first.post("/add_batch", batch(s + "-now", s, 40)).status == 201);
+        REQUIRE(second.post("/add_batch", batch(s + "-later", s, 40, "2030-01-01")).status == 201);
+    }
+    constexpr int threads_per_process = 4;
+    constexpr int requests_per_thread = 40;
+    struct acknowledged {
+        std::string order, sku, batch;
+        int qty;
+    };
+    std::mutex mutex;
+    std::vector<acknowledged> acks;
+    std::atomic<int> refused{0};
+    std::vector<std::string> others;
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 2 * threads_per_process; ++t) {
+        const int port = (t % 2 == 0 ? first : second).port();
+        clients.emplace_back([&, t, port] {
+            httplib::Client client("127.0.0.1", port);
+            client.set_read_timeout(30s);
+            std::mt19937 random(static_cast<std::uint32_t>(t));
+            for (int i = 0; i < requests_per_thread; ++i) {
+                const auto order = "p" + std::to_string(t) + "-" + std::to_string(i);
+                const auto& s = skus[random() % skus.size()];
+                const int qty = 1 + static_cast<int>(random() % 3);
+                const auto r = client.Post("/allocate", line(order, s, qty).dump(), "application/json");
+                const std::lock_guard lock(mutex);
+                if (r && r->status == 202) {
+                    acks.push_back({order, s, json::parse(r->body)["batchref"].get<std::string>(), qty});
+                } else if (r && r->status == 409) {
+                    ++refused;
+                } else {
+                    others.push_back(r ? std::to_string(r->status) + " " + r->body : httplib::to_string(r.error()));
+                }
+            }
+        });
+    }
+    for (auto& c : clients) c.join();
+    CHECK_MESSAGE(others.empty(), (others.empty() ? "" : others.front()));
+    CHECK(acks.size() + static_cast<std::size_t>(refused.load()) + others.size() ==
+          std::size_t{2 * threads_per_process * requests_per_thread});
+    CHECK(refused > 0);  // the demand is larger than the stock
+
+    // No batch holds more than it has, in the database or as either process sees it.
+    CHECK(db.column("SELECT b.ref FROM batches b WHERE b.purchased < "
+                    "(SELECT coalesce(sum(a.qty), 0) FROM allocations a WHERE a.batch_ref = b.ref)")
+              .empty());
+    std::map<std::string, int> acked_per_sku;
+    for (const auto& a : acks) acked_per_sku[a.sku] += a.qty;
+    for (const auto& s : skus) {
+        for (auto* svc : {&first, &second}) {
+            const auto product = svc->get("/products/" + s).data;
+            CHECK(product["available"].get<int>() >= 0);
+            CHECK(80 - product["available"].get<int>() == acked_per_sku[s]);
+        }
+    }
+    // Every acknowledged line is in the database, in the batch its answer named, and nothing else is.
+    const auto rows = db.column("SELECT a.orderid || '/' || b.sku || '/' || a.batch_ref || '/' || a.qty "
+                                "FROM allocations a JOIN batches b ON b.ref = a.batch_ref");
+    const std::set<std::string> stored(rows.begin(), rows.end());
+    std::set<std::string> answered;
+    for (const auto& a : acks) answered.insert(a.order + "/" + a.sku + "/" + a.batch + "/" + std::to_string(a.qty));
+    CHECK(stored.size() == rows.size());
+    CHECK(stored == answered);
+    for (std::size_t i = 0; i < acks.size(); i += 17) {  // and in the read model, seen from the other process
+        auto& other = i % 2 == 0 ? second : first;
+        CHECK(other.get("/allocations/" + acks[i].order).data ==
+              json::array({{{"sku", acks[i].sku}, {"batchref", acks[i].batch}}}));
+    }
 }
 
 }  // TEST_SUITE
