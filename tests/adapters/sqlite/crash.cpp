@@ -295,6 +295,7 @@ TEST_CASE("a writer killed at random moments loses no acknowledged allocation an
             relayed += n.value();
         }
         CHECK(box.pending().value() == 0);
+        CHECK(relayed == publisher.published().size());
         std::size_t allocated_events = 0;
         for (const auto& m : publisher.published()) allocated_events += m.channel == "line_allocated" ? 1u : 0u;
         CHECK(allocated_events >= out.allocated.size());
