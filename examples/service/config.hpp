@@ -47,6 +47,9 @@ struct config {
     database_config database;
     std::optional<redis_endpoint> redis = redis_endpoint{};  ///< none: run without Redis
     std::int64_t reorder_point = 0;                          ///< 0: no low-stock events
+    /// SQLite: true waits for the disk (fsync) before a commit is answered; false answers once
+    /// the OS has the write (survives a crash of the service, not of the machine).
+    bool full_durability = true;
 };
 
 /// The program should stop at once: `--help` (code 0, text for stdout) or a bad option value
@@ -229,6 +232,14 @@ inline const std::vector<option_spec>& option_specs() {
              const auto n = parse_integer(v, 0, max_quantity);
              if (!n) return "must be an integer from 0 to 2147483647";
              c.reorder_point = *n;
+             return {};
+         }},
+        {"--durability", "ALLOCATION_DURABILITY", "full",
+         "SQLite commits: full (on disk before the answer) or normal (survives a crash of the service, "
+         "not of the machine); PostgreSQL follows the server's synchronous_commit",
+         [](config& c, std::string_view v) -> std::string {
+             if (v != "full" && v != "normal") return "must be full or normal";
+             c.full_durability = v == "full";
              return {};
          }},
     };

@@ -66,7 +66,8 @@ struct no_outbox {};
 /// Calls `run(store, view, keys, outbox)` with the store, allocations read model, Idempotency-Key
 /// store and outbox DATABASE_URL selects. The one place that knows the storage adapters.
 template <class F>
-auto with_storage(const database_config& db, F&& run) -> int {
+auto with_storage(const config& cfg, F&& run) -> int {
+    const auto& db = cfg.database;
     switch (db.type) {
         case database_config::kind::memory: {
             memory::store<> store;
@@ -77,7 +78,9 @@ auto with_storage(const database_config& db, F&& run) -> int {
         }
         case database_config::kind::sqlite: {
             std::string error;
-            auto opened = sqlite::store<>::open(db.location, {}, &error);
+            sqlite::options opts;
+            opts.durability = cfg.full_durability ? sqlite::durability::full : sqlite::durability::normal;
+            auto opened = sqlite::store<>::open(db.location, opts, &error);
             if (!opened) {
                 log("storage: cannot open the SQLite database {}: {}", db.location, error);
                 return 1;
@@ -252,7 +255,7 @@ int main(int argc, char** argv) {
     const auto& cfg = std::get<config>(parsed_config);
     const auto stop_signals = block_signals();
     try {
-        return with_storage(cfg.database, [&](auto& store, auto& view, idempotency_store& keys, auto& outbox) {
+        return with_storage(cfg, [&](auto& store, auto& view, idempotency_store& keys, auto& outbox) {
             return serve(cfg, stop_signals, store, view, keys, outbox);
         });
     } catch (const std::exception& e) {

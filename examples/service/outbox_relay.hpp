@@ -21,6 +21,7 @@
 
 #include <allocation/domain/events.hpp>
 #include <allocation/error.hpp>
+#include <allocation/try.hpp>
 
 #include "config.hpp"
 #include "json_api.hpp"

@@ -47,6 +47,7 @@ TEST_CASE("without options or environment the service takes the documented defau
     REQUIRE(c.redis);
     CHECK(*c.redis == redis_endpoint{"127.0.0.1", 6379, "", 0});
     CHECK(c.reorder_point == 0);
+    CHECK(c.full_durability);
 }
 
 TEST_CASE("each option is read from its environment variable") {
@@ -55,7 +56,8 @@ TEST_CASE("each option is read from its environment variable") {
              {"ALLOCATION_PORT", "8080"},
              {"DATABASE_URL", "postgresql://u:p@db:5432/alloc"},
              {"REDIS_URL", "redis://cache:6380/2"},
-             {"ALLOCATION_REORDER_POINT", "10"}};
+             {"ALLOCATION_REORDER_POINT", "10"},
+             {"ALLOCATION_DURABILITY", "normal"}};
     const auto c = r.ok();
     CHECK(c.host == "0.0.0.0");
     CHECK(c.port == 8080);
@@ -63,6 +65,7 @@ TEST_CASE("each option is read from its environment variable") {
     REQUIRE(c.redis);
     CHECK(*c.redis == redis_endpoint{"cache", 6380, "", 2});
     CHECK(c.reorder_point == 10);
+    CHECK_FALSE(c.full_durability);
 }
 
 TEST_CASE("a flag wins over its environment variable") {
@@ -112,6 +115,10 @@ TEST_CASE("a bad value is refused with a message and exit code 2") {
     SUBCASE("a negative reorder point") {
         r.args = {"allocation-service", "--reorder-point", "-1"};
         expected = "--reorder-point";
+    }
+    SUBCASE("a durability other than full or normal") {
+        r.args = {"allocation-service", "--durability", "none"};
+        expected = "--durability";
     }
     SUBCASE("a database URL of an unknown kind") {
         r.args = {"allocation-service", "--database", "mysql://db/x"};
