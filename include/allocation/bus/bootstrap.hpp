@@ -98,8 +98,10 @@ void wire(Bus& bus, const bootstrap_options& options, Dependency&& dependency) {
 /// - allocations_view: kept up to date from Allocated and Deallocated;
 /// - event_publisher: given Allocated, and Deallocated, OutOfStock, LowStock where it takes them.
 /// Dependencies are moved into the bus; pass the ones you keep (a view you query) with std::ref.
+/// Returns a basic_message_bus<Store>. (The return type is deduced so that clang reports an
+/// unsatisfied unit_of_work_factory instead of failing on basic_message_bus<Store> first.)
 template <unit_of_work_factory Store, class... Dependencies>
-auto bootstrap(Store& store, bootstrap_options options, Dependencies&&... dependencies) -> basic_message_bus<Store> {
+auto bootstrap(Store& store, bootstrap_options options, Dependencies&&... dependencies) {
     basic_message_bus<Store> bus(store, options.retry, options.log);
     (detail::wire(bus, options, std::forward<Dependencies>(dependencies)), ...);
     return bus;
@@ -107,7 +109,7 @@ auto bootstrap(Store& store, bootstrap_options options, Dependencies&&... depend
 
 /// A message bus over `store` with default options and no adapters.
 template <unit_of_work_factory Store>
-auto bootstrap(Store& store) -> basic_message_bus<Store> {
+auto bootstrap(Store& store) {
     return bootstrap(store, bootstrap_options{});
 }
 

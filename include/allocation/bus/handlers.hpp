@@ -81,7 +81,11 @@ auto create_batch(const commands::basic_create_batch<traits_of<Uow>>& cmd, Uow& 
     ALLOCATION_TRY(found, uow.products().get(cmd.sku));
     product_type* product = found;
     if (product == nullptr) {
-        ALLOCATION_TRYV(uow.products().add(product_type{cmd.sku, rule}));
+        // Another writer may have created the product since get(): a conflict, which the bus
+        // retries (and then finds the product).
+        if (auto r = uow.products().add(product_type{cmd.sku, rule}); !r) {
+            return detail::abandon(uow, r.error() == errc::duplicate_product ? make_error_code(errc::conflict) : r.error());
+        }
         ALLOCATION_TRY(added, uow.products().get(cmd.sku));
         product = added;
     }
