@@ -17,6 +17,7 @@
 #include <allocation/ports/notifications.hpp>
 #include <allocation/ports/publisher.hpp>
 #include <allocation/ports/unit_of_work.hpp>
+#include <allocation/try.hpp>
 
 namespace allocation {
 
@@ -43,6 +44,26 @@ struct unwrapped<std::reference_wrapper<T>> {
 template <class D, class Traits>
 inline constexpr bool is_dependency_v =
     notifications<D> || allocations_view<D, Traits> || event_publisher<D, events::basic_allocated<Traits>>;
+
+// Rewrites the read model's rows of one order line from the product itself, while holding the
+// product in a unit of work. Observers of different commits may run in any order on several
+// threads; writing what the product holds (not applying the event as a delta), one product at
+// a time, makes the read model converge on the products whatever that order.
+template <class Store, class View, class Order, class Sku>
+auto refresh_view(Store& store, View& view, const Order& order, const Sku& sku) -> result<void> {
+    auto uow = store.begin();
+    ALLOCATION_TRY(product, uow.products().get(sku));
+    ALLOCATION_TRYV(view.remove(order, sku));
+    if (product != nullptr) {
+        if (const auto* line = product->find_line(order)) {
+            for (const auto& part : line->parts) {
+                ALLOCATION_TRYV(view.add(order, sku, product->batches()[part.batch].ref()));
+            }
+        }
+    }
+    uow.rollback();
+    return success();
+}
 
 template <class Bus, class Event, class Holder>
 void publish_if_supported(Bus& bus, const std::shared_ptr<Holder>& holder) {
@@ -77,11 +98,12 @@ void wire(Bus& bus, const bootstrap_options& options, Dependency&& dependency) {
             });
     }
     if constexpr (allocations_view<target, traits>) {
-        bus.template on<events::basic_allocated<traits>>([holder](const events::basic_allocated<traits>& e) {
-            return unwrapped<holder_type>::get(*holder).add(e.order, e.sku, e.batch);
+        auto* store = &bus.store();
+        bus.template on<events::basic_allocated<traits>>([holder, store](const events::basic_allocated<traits>& e) {
+            return refresh_view(*store, unwrapped<holder_type>::get(*holder), e.order, e.sku);
         });
-        bus.template on<events::basic_deallocated<traits>>([holder](const events::basic_deallocated<traits>& e) {
-            return unwrapped<holder_type>::get(*holder).remove(e.order, e.sku);
+        bus.template on<events::basic_deallocated<traits>>([holder, store](const events::basic_deallocated<traits>& e) {
+            return refresh_view(*store, unwrapped<holder_type>::get(*holder), e.order, e.sku);
         });
     }
     publish_if_supported<Bus, events::basic_allocated<traits>>(bus, holder);
@@ -95,7 +117,8 @@ void wire(Bus& bus, const bootstrap_options& options, Dependency&& dependency) {
 /// Builds the message bus of an application: commands run in units of work of `store`, and each
 /// dependency is connected to the events it serves, found by the concepts it models:
 /// - notifications: sent a notice to `options.purchasing` on OutOfStock and LowStock;
-/// - allocations_view: kept up to date from Allocated and Deallocated;
+/// - allocations_view: kept up to date from Allocated and Deallocated (each rewrites the line's
+///   rows from its product, read in a unit of work, so concurrent writers cannot leave it stale);
 /// - event_publisher: given Allocated, and Deallocated, OutOfStock, LowStock where it takes them.
 /// Dependencies are moved into the bus; pass the ones you keep (a view you query) with std::ref.
 /// Returns a basic_message_bus<Store>. (The return type is deduced so that clang reports an
