@@ -4,6 +4,7 @@
 #define ALLOCATION_SERVICE_CONFIG_HPP
 
 #include <charconv>     // from_chars
+#include <cstddef>      // size_t
 #include <cstdint>      // int64_t, uint16_t
 #include <cstdlib>      // getenv
 #include <filesystem>   // path, is_directory
@@ -50,6 +51,9 @@ struct config {
     /// SQLite: true waits for the disk (fsync) before a commit is answered; false answers once
     /// the OS has the write (survives a crash of the service, not of the machine).
     bool full_durability = true;
+    /// HTTP worker threads; cpp-httplib serves a kept-alive connection on one thread, so this is
+    /// also the most connections served at once.
+    std::size_t threads = 64;
 };
 
 /// The program should stop at once: `--help` (code 0, text for stdout) or a bad option value
@@ -232,6 +236,14 @@ inline const std::vector<option_spec>& option_specs() {
              const auto n = parse_integer(v, 0, max_quantity);
              if (!n) return "must be an integer from 0 to 2147483647";
              c.reorder_point = *n;
+             return {};
+         }},
+        {"--threads", "ALLOCATION_THREADS", "64",
+         "HTTP worker threads, also the most connections served at once",
+         [](config& c, std::string_view v) -> std::string {
+             const auto n = parse_integer(v, 1, 1024);
+             if (!n) return "must be an integer from 1 to 1024";
+             c.threads = static_cast<std::size_t>(*n);
              return {};
          }},
         {"--durability", "ALLOCATION_DURABILITY", "full",

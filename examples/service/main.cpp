@@ -37,10 +37,6 @@ namespace {
 using namespace allocation;
 using namespace allocation::service;
 
-/// HTTP worker threads: cpp-httplib serves each connection on one of them while it is kept
-/// alive, so this is also the most connections served at once.
-constexpr std::size_t worker_threads = 64;
-
 /// Notices for purchasing (out of stock, low stock) go to the log.
 struct log_notifications {
     auto send(std::string_view destination, std::string_view message) -> result<void> {
@@ -95,7 +91,7 @@ auto with_storage(const config& cfg, F&& run) -> int {
         case database_config::kind::postgresql: {
 #ifdef ALLOCATION_SERVICE_POSTGRES
             postgres::options opts;
-            opts.max_connections = worker_threads + 8;
+            opts.max_connections = cfg.threads + 4;  // one per worker, a few for the relay and reads
             opts.log = [](std::string_view line) { log("postgres: {}", line); };
             std::string error;
             auto opened = postgres::store<>::open(db.location, std::move(opts), &error);
@@ -159,7 +155,7 @@ auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, View& 
 
     http_api<Store, View> api(bus, store, view, keys);
     httplib::Server server;
-    server.new_task_queue = [] { return new httplib::ThreadPool(worker_threads); };
+    server.new_task_queue = [n = cfg.threads] { return new httplib::ThreadPool(n); };
     server.set_keep_alive_timeout(2);
     server.set_keep_alive_max_count(100'000);
     server.set_tcp_nodelay(true);  // headers and body are separate writes: no Nagle delay between them
