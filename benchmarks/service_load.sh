@@ -10,10 +10,11 @@
 #
 # Environment: DURATION (10s), THREADS (wrk threads, 2), CONNECTIONS (64), SKUS (64),
 # SERVICE_THREADS (the service's --threads, 64; at least CONNECTIONS), BUILD_DIR
-# (build/service-release). Redis runs (redis-server on a free port) so the outbox
+# (build/service-release), REDIS (none: run without Redis, the events stay in the outbox).
+# Redis runs (redis-server on a free port) so the outbox
 # relay publishes every event during the run, as in production; PostgreSQL is a throwaway
 # cluster from scripts/postgres-test-server.sh with its durable settings (fsync,
-# synchronous_commit on). Prints one line per run:
+# synchronous_commit on; PG_DURABLE=0: the script's fsync=off tuning). Prints one line per run:
 #   <database> req/s=... p50=...ms p99=...ms (wrk's figures) non2xx=...
 set -euo pipefail
 
@@ -66,7 +67,7 @@ post() {
 }
 
 redis_url=none
-if command -v redis-server >/dev/null; then
+if [ "${REDIS:-}" != none ] && command -v redis-server >/dev/null; then
     redis_port=$(free_port)
     redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning >/dev/null &
     redis_pid=$!
@@ -101,6 +102,7 @@ run() {
     kill -TERM "$service_pid"
     wait "$service_pid" || true
     service_pid=""
+    grep -h "transactions written" "$work/$name.log" | sed "s/^[^ ]* /$name: /" >&2 || true
     echo "$result" | awk -v name="$name" '{
         for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
         printf "%-14s req/s=%s p50=%sms p90=%sms p99=%sms max=%sms non2xx=%s socket_errors=%s\n",
@@ -115,10 +117,10 @@ for r in $runs; do
         sqlite-normal) run sqlite-normal "sqlite:///$work/sqlite-normal.db" --durability normal ;;
         memory) run memory "memory://" ;;
         postgres)
-            pg_url=$(POSTGRES_TEST_DURABLE=1 "$root/scripts/postgres-test-server.sh" start "$pg_state")
+            pg_url=$(POSTGRES_TEST_DURABLE=${PG_DURABLE:-1} "$root/scripts/postgres-test-server.sh" start "$pg_state")
             run postgres "$pg_url"
             "$root/scripts/postgres-test-server.sh" stop "$pg_state" >/dev/null
             ;;
-        *) echo "service_load: unknown run $r (sqlite, sqlite-normal, postgres)" >&2; exit 2 ;;
+        *) echo "service_load: unknown run $r (sqlite, sqlite-normal, postgres, memory)" >&2; exit 2 ;;
     esac
 done

@@ -228,6 +228,9 @@ auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, View& 
         if (auto left = outbox.pending(); left && left.value() > 0) {
             log("outbox: {} events wait for Redis", left.value());
         }
+        if constexpr (requires { store.transactions(); }) {
+            log("storage: {} transactions written, {} commits refused as conflicts", store.transactions(), store.conflicts());
+        }
     }
     if (publisher) {
         if (!publisher->flush(std::chrono::seconds(2))) {
