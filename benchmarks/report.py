@@ -180,11 +180,16 @@ for k, r in compare.items():
       f"{r['split_lines']:.0f} | {r['expired_units']:.0f} | {r['cpu_time']:.2f} | {mps(r['lines_per_second'])} |")
 w("")
 
-analysis = os.path.join(bench_dir, "ANALYSIS.md")
-if os.path.exists(analysis):
-    with open(analysis) as f:
-        w(f.read().rstrip())
-    w("")
+# Hand-written analysis, then the storage and service figures measured by their own commands.
+for extra in ("ANALYSIS.md", "STORAGE.md"):
+    path = os.path.join(bench_dir, extra)
+    if os.path.exists(path):
+        with open(path) as f:
+            text = f.read()
+        if text.startswith("<!--"):
+            text = text[text.index("-->") + 3:]
+        w(text.strip())
+        w("")
 
 with open(os.path.join(bench_dir, "RESULTS.md"), "w") as f:
     f.write("\n".join(lines))
