@@ -73,7 +73,10 @@ private:
     friend class basic_product;
 
     void add(const order_id_type& order, quantity_type qty) {
-        entries_.push_back({order, qty});
+        // Built in place: one copy of the order id, no temporary entry to move from.
+        auto& e = entries_.emplace_back();
+        e.order = order;
+        e.qty = qty;
         allocated_ += qty;
     }
     void insert(std::size_t position, const order_id_type& order, quantity_type qty) {

@@ -11,10 +11,14 @@
 #include <span>           // span
 #include <unordered_map>  // unordered_map
 #include <utility>        // move, exchange
+#include <variant>        // get_if, in_place_type
 #include <vector>         // vector
 
 #include <boost/container/small_vector.hpp>
 
+#include <allocation/detail/flat_map.hpp>
+#include <allocation/detail/hash.hpp>
+#include <allocation/detail/identifier.hpp>
 #include <allocation/domain/batch.hpp>
 #include <allocation/domain/commands.hpp>
 #include <allocation/domain/events.hpp>
@@ -29,7 +33,7 @@
 namespace allocation {
 
 namespace detail {
-/// The hash of the product's maps: std::hash of the key, but not noexcept, so that libstdc++
+/// The hash of the product's batch reference map: std::hash of the key, but not noexcept, so that libstdc++
 /// keeps each node's hash code (it does not for "fast" noexcept hashes of strings): lookups
 /// compare hash codes before keys, and a rehash never hashes a key again.
 template <class Key>
@@ -80,8 +84,9 @@ public:
         boost::container::small_vector<part, 1> parts;
     };
 
-    /// Allocated lines by order id.
-    using line_map = std::unordered_map<order_id_type, line_record, detail::stored_hash<order_id_type>>;
+    /// Allocated lines by order id: a flat hash map (no allocation per line) whose iteration
+    /// yields (order id, line_record) pairs in no particular order.
+    using line_map = detail::flat_map<order_id_type, line_record, detail::id_hash<order_id_type>>;
 
     /// One tracked change, in the order it was made.
     struct change {
@@ -114,6 +119,9 @@ public:
           rule_(std::move(rule)),
           strategy_(std::move(strategy)) {
         refs_.reserve(batches_.size());
+        std::size_t entries = 0;
+        for (const auto& b : batches_) entries += b.allocations().size();
+        lines_.reserve(entries);
         for (std::size_t i = 0; i < batches_.size(); ++i) {
             const auto& b = batches_[i];
             refs_.emplace(b.ref(), static_cast<std::uint32_t>(i));
@@ -176,7 +184,8 @@ public:
         const auto [it, inserted] = lines_.try_emplace(line.order);
         if (!inserted) {
             if (it->second.qty != line.qty) return errc::conflicting_resubmission;
-            return batches_[it->second.parts.front().batch].ref();
+            return result<batch_ref_type>{BOOST_OUTCOME_V2_NAMESPACE::in_place_type<batch_ref_type>,
+                                          batches_[it->second.parts.front().batch].ref()};
         }
         ensure_index();
         const auto found = index_.find(strategy_, batches_, line.qty);
@@ -190,9 +199,9 @@ public:
         rec.qty = line.qty;
         place(i, line.order, line.qty, rec);
         ++version_;
-        events_.emplace_back(events::basic_allocated<Traits>{line.order, sku_, line.qty, batches_[i].ref()});
+        raise_allocated(line.order, line.qty, i);
         check_low_stock();
-        return batches_[i].ref();
+        return result<batch_ref_type>{BOOST_OUTCOME_V2_NAMESPACE::in_place_type<batch_ref_type>, batches_[i].ref()};
     }
 
     /// Allocates a line whole when a batch can take it (as allocate()), else split over several
@@ -219,7 +228,7 @@ public:
         rec.qty = line.qty;
         for (const auto& p : plan) {
             place(p.batch, line.order, p.qty, rec);
-            events_.emplace_back(events::basic_allocated<Traits>{line.order, sku_, p.qty, batches_[p.batch].ref()});
+            raise_allocated(line.order, p.qty, p.batch);
         }
         ++version_;
         check_low_stock();
@@ -374,7 +383,7 @@ private:
 
     auto check_line(const line_type& line) const -> result<void> {
         if (!(line.sku == sku_)) return errc::sku_mismatch;
-        if (!detail::valid_id(line.order)) return errc::invalid_identifier;
+        if (!detail::fast_valid_id(line.order)) return errc::invalid_identifier;
         if (!is_valid_line_qty(line.qty)) return errc::invalid_quantity;
         return success();
     }
@@ -388,6 +397,17 @@ private:
 
     void track(change c) {
         if (saved_) changes_.push_back(std::move(c));
+    }
+
+    // Raises Allocated for `qty` of `order` on batch i, built in its place in the event list
+    // (no temporary event whose strings would be copied, moved and freed).
+    void raise_allocated(const order_id_type& order, quantity_type qty, std::uint32_t i) {
+        using allocated = events::basic_allocated<Traits>;
+        auto& e = *std::get_if<allocated>(&events_.emplace_back(std::in_place_type<allocated>));
+        e.order = order;
+        e.sku = sku_;
+        e.qty = qty;
+        e.batch = batches_[i].ref();
     }
 
     void ensure_index() {
@@ -405,7 +425,11 @@ private:
         batches_[i].add(order, qty);
         available_ -= qty;
         rec.parts.push_back({i, qty});
-        track({.what = change::kind::allocated, .batch = i, .order = order, .qty = qty});
+        if (saved_) {
+            auto& c = changes_.emplace_back(change{.what = change::kind::allocated, .batch = i});
+            c.order = order;  // one copy of the order id, none when not tracking
+            c.qty = qty;
+        }
         refresh(i);
     }
 
