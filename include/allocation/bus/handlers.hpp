@@ -10,6 +10,7 @@
 #include <string>     // string
 #include <vector>     // vector
 
+#include <allocation/detail/identifier.hpp>
 #include <allocation/domain/commands.hpp>
 #include <allocation/domain/types.hpp>
 #include <allocation/error.hpp>
@@ -27,7 +28,7 @@ using traits_of = typename product_t<Uow>::traits_type;
 namespace detail {
 template <class Id>
 auto check_id(const Id& id) -> result<void> {
-    if (!allocation::detail::valid_id(id)) return errc::invalid_identifier;
+    if (!allocation::detail::fast_valid_id(id)) return errc::invalid_identifier;
     return success();
 }
 template <class Q>
