@@ -141,6 +141,9 @@ auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, View& 
 
     bootstrap_options options;
     options.log = [](std::string_view line) { log("bus: {}", line); };
+    // Several service processes may share one database: a write that met another one's is
+    // tried again (with a randomised backoff, at most 20 ms) before the client hears 503.
+    options.retry.attempts = 16;
     auto bus = [&] {
         if constexpr (in_memory) {
             if (publisher) {

@@ -3,7 +3,10 @@
 #ifndef ALLOCATION_BUS_MESSAGE_BUS_HPP
 #define ALLOCATION_BUS_MESSAGE_BUS_HPP
 
+#include <algorithm>    // min
 #include <chrono>       // microseconds
+#include <cstdint>      // int64_t
+#include <random>       // minstd_rand, random_device, uniform_real_distribution
 #include <cstddef>      // size_t
 #include <deque>        // deque
 #include <exception>    // exception
@@ -31,8 +34,21 @@ namespace allocation {
 /// How often a command that met errc::conflict is tried, and how long to wait in between (the
 /// wait doubles each time).
 struct retry_policy {
-    int attempts = 5;
-    std::chrono::microseconds backoff{200};
+    int attempts = 8;
+    std::chrono::microseconds backoff{200};       ///< the first wait
+    std::chrono::microseconds max_backoff{20'000};  ///< no wait is longer
+
+    /// The wait before try `attempt + 1` (attempt counts from 1): the backoff doubled per try up
+    /// to max_backoff, scaled by a random factor in [0.5, 1.5) so that writers that met each
+    /// other do not meet again in step.
+    [[nodiscard]] auto wait_after(int attempt) const -> std::chrono::microseconds {
+        thread_local std::minstd_rand random{std::random_device{}()};
+        auto wait = backoff;
+        for (int i = 1; i < attempt && wait < max_backoff; ++i) wait *= 2;
+        wait = std::min(wait, max_backoff);
+        const auto scale = 0.5 + std::uniform_real_distribution<double>{0.0, 1.0}(random);
+        return std::chrono::microseconds{static_cast<std::int64_t>(static_cast<double>(wait.count()) * scale)};
+    }
 };
 
 /// Where the bus reports what went wrong in observers and reallocations.
@@ -181,13 +197,11 @@ public:
 private:
     template <class F>
     auto run(F&& handler) -> std::invoke_result_t<F&, uow_type&> {
-        auto backoff = retry_.backoff;
         for (int attempt = 1;; ++attempt) {
             std::vector<event_type> raised;
             auto r = attempt_once(handler, raised);
             if (!r && r.error() == errc::conflict && attempt < retry_.attempts) {
-                std::this_thread::sleep_for(backoff);
-                backoff *= 2;
+                std::this_thread::sleep_for(retry_.wait_after(attempt));
                 continue;
             }
             if (!raised.empty()) {
@@ -230,15 +244,13 @@ private:
 
     void reallocate(const events::basic_deallocated<traits_type>& e, std::deque<event_type>& queue) {
         const commands::basic_allocate<traits_type> cmd{e.order, e.sku, e.qty};
-        auto backoff = retry_.backoff;
         for (int attempt = 1;; ++attempt) {
             std::vector<event_type> raised;
             auto handler = [&](uow_type& uow) { return handlers::allocate(cmd, uow); };
             auto r = attempt_once(handler, raised);
             for (auto& ev : raised) queue.push_back(std::move(ev));
             if (!r && r.error() == errc::conflict && attempt < retry_.attempts) {
-                std::this_thread::sleep_for(backoff);
-                backoff *= 2;
+                std::this_thread::sleep_for(retry_.wait_after(attempt));
                 continue;
             }
             if (!r && r.error() != errc::out_of_stock && *log_) {
