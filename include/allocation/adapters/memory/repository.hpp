@@ -4,18 +4,18 @@
 #ifndef ALLOCATION_ADAPTERS_MEMORY_REPOSITORY_HPP
 #define ALLOCATION_ADAPTERS_MEMORY_REPOSITORY_HPP
 
-#include <algorithm>      // find_if
 #include <chrono>         // milliseconds
 #include <cstddef>        // size_t
 #include <memory>         // unique_ptr, make_unique
-#include <condition_variable>  // condition_variable
-#include <mutex>          // mutex, unique_lock, lock_guard
+#include <mutex>          // unique_lock, adopt_lock
 #include <optional>       // optional
 #include <shared_mutex>   // shared_mutex, shared_lock
 #include <unordered_map>  // unordered_map
-#include <utility>        // move
+#include <utility>        // move, forward, as_const
 #include <vector>         // vector
 
+#include <allocation/detail/held_products.hpp>
+#include <allocation/detail/product_slot.hpp>
 #include <allocation/domain/product.hpp>
 #include <allocation/error.hpp>
 #include <allocation/ports/repository.hpp>
@@ -53,11 +53,8 @@ public:
     auto read(const sku_type& key, F&& f) -> bool {
         slot* s = find(key);
         if (s == nullptr) return false;
-        if (!s->lock_within(timeout_)) return false;
-        struct release {
-            slot* held;
-            ~release() { held->unlock(); }
-        } guard{s};
+        if (!s->try_lock_for(timeout_)) return false;
+        const std::unique_lock held(*s, std::adopt_lock);
         std::forward<F>(f)(std::as_const(s->product));
         return true;
     }
@@ -72,29 +69,8 @@ private:
     friend class repository<Product>;
     friend class unit_of_work<Product>;
 
-    struct slot {
-        explicit slot(Product p) : product(std::move(p)) {}
-        // A product is held by one unit of work at a time: `held` under `mutex`, with waiters on
-        // `released`. (Not a timed mutex: ThreadSanitizer in gcc 12 does not see
-        // pthread_mutex_clocklock, which std::timed_mutex::try_lock_for uses.)
-        auto lock_within(std::chrono::milliseconds timeout) -> bool {
-            std::unique_lock lock(mutex);
-            if (!released.wait_for(lock, timeout, [this] { return !held; })) return false;
-            held = true;
-            return true;
-        }
-        void unlock() {
-            {
-                const std::lock_guard lock(mutex);
-                held = false;
-            }
-            released.notify_one();
-        }
-        std::mutex mutex;
-        std::condition_variable released;
-        bool held = false;
-        Product product;
-    };
+    // A product is held by one unit of work at a time.
+    using slot = allocation::detail::product_slot<Product>;
 
     auto find(const sku_type& key) const -> slot* {
         std::shared_lock lock(mutex_);
@@ -130,59 +106,41 @@ public:
 
     /// Stages a new product. Errors: errc::duplicate_product.
     auto add(Product p) -> result<void> {
-        if (find_local(p.sku()) != nullptr || store_->find(p.sku()) != nullptr) return errc::duplicate_product;
-        added_.push_back(std::make_unique<Product>(std::move(p)));
+        if (local_.find(p.sku()) != nullptr || store_->find(p.sku()) != nullptr) return errc::duplicate_product;
+        local_.added.push_back(std::make_unique<Product>(std::move(p)));
         return success();
     }
 
     /// The product of a SKU, held until the unit of work ends; nullptr when unknown.
     /// Errors: errc::conflict when another unit of work held it for the whole lock timeout.
     auto get(const sku_type& key) -> result<Product*> {
-        if (auto* p = find_local(key)) return p;
+        if (auto* p = local_.find(key)) return p;
         auto* s = store_->find(key);
         if (s == nullptr) return static_cast<Product*>(nullptr);
-        if (!s->lock_within(store_->timeout_)) return errc::conflict;
+        if (!s->try_lock_for(store_->timeout_)) return errc::conflict;
         s->product.checkpoint();
-        held_.push_back(s);
+        local_.held.push_back(s);
         return &s->product;
     }
 
     /// The product owning a batch; nullptr when no product has it.
     auto get_by_batch_ref(const batch_ref_type& ref) -> result<Product*> {
-        for (auto* p : seen()) {
-            if (p->find_batch(ref) != nullptr) return p;
-        }
+        if (auto* p = local_.owner_of(ref)) return p;
         const auto key = store_->sku_of(ref);
         if (!key) return static_cast<Product*>(nullptr);
         return get(*key);
     }
 
     /// Every product handed out by this repository.
-    [[nodiscard]] auto seen() const -> std::vector<Product*> {
-        std::vector<Product*> out;
-        out.reserve(held_.size() + added_.size());
-        for (auto* s : held_) out.push_back(&s->product);
-        for (const auto& p : added_) out.push_back(p.get());
-        return out;
-    }
+    [[nodiscard]] auto seen() const -> std::vector<Product*> { return local_.all(); }
 
 private:
     friend class unit_of_work<Product>;
     using slot = typename store<Product>::slot;
 
-    auto find_local(const sku_type& key) const -> Product* {
-        for (auto* s : held_) {
-            if (s->product.sku() == key) return &s->product;
-        }
-        for (const auto& p : added_) {
-            if (p->sku() == key) return p.get();
-        }
-        return nullptr;
-    }
-
     // Keeps (commit) or undoes (rollback) the held products' changes and lets them go.
     void release(bool keep) noexcept {
-        for (auto* s : held_) {
+        for (auto* s : local_.held) {
             if (keep) {
                 s->product.accept();
             } else {
@@ -190,13 +148,11 @@ private:
             }
             s->unlock();
         }
-        held_.clear();
-        added_.clear();
+        local_.clear();
     }
 
     store<Product>* store_;
-    std::vector<slot*> held_;
-    std::vector<std::unique_ptr<Product>> added_;
+    allocation::detail::held_products<Product, slot> local_;
 };
 
 static_assert(allocation::repository<repository<>>);

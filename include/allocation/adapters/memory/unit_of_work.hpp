@@ -37,20 +37,20 @@ public:
         // New products and batch references are published in the store's maps; a unit of work
         // that only changed existing products does not need the store's exclusive lock.
         std::vector<std::pair<typename Product::batch_ref_type, typename Product::sku_type>> refs;
-        for (const auto& p : products_.added_) {
+        for (const auto& p : products_.local_.added) {
             for (const auto& b : p->batches()) refs.emplace_back(b.ref(), p->sku());
         }
-        for (auto* s : products_.held_) {
+        for (auto* s : products_.local_.held) {
             for (const auto& c : s->product.changes()) {
                 if (c.what == Product::change::kind::batch_added) {
                     refs.emplace_back(s->product.batches()[c.batch].ref(), s->product.sku());
                 }
             }
         }
-        if (!refs.empty() || !products_.added_.empty()) {
+        if (!refs.empty() || !products_.local_.added.empty()) {
             std::unique_lock lock(store_->mutex_);
             // Check everything first, so that a failed commit changes nothing.
-            for (const auto& p : products_.added_) {
+            for (const auto& p : products_.local_.added) {
                 if (store_->products_.contains(p->sku())) return fail(errc::conflict);
             }
             for (const auto& [ref, key] : refs) {
@@ -59,14 +59,14 @@ public:
                 }
             }
             for (auto& [ref, key] : refs) store_->batches_.insert_or_assign(std::move(ref), std::move(key));
-            for (auto& p : products_.added_) {
+            for (auto& p : products_.local_.added) {
                 collect(*p);
                 auto key = p->sku();
                 store_->products_.emplace(std::move(key),
                                           std::make_unique<typename store<Product>::slot>(std::move(*p)));
             }
         }
-        for (auto* s : products_.held_) collect(s->product);
+        for (auto* s : products_.local_.held) collect(s->product);
         products_.release(true);
         return success();
     }

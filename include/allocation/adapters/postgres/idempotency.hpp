@@ -18,18 +18,13 @@
 #include <allocation/adapters/postgres/connection_pool.hpp>
 #include <allocation/adapters/postgres/store.hpp>
 #include <allocation/error.hpp>
+#include <allocation/ports/idempotency.hpp>
 #include <allocation/try.hpp>
 
 namespace allocation::postgres {
 
-/// An answer kept under an idempotency key: the fingerprint of the request it answered (a hash
-/// of its body, or the body), its status and its body.
-struct idempotency_record {
-    std::string fingerprint;
-    int status = 0;
-    std::string body;
-    friend auto operator==(const idempotency_record&, const idempotency_record&) -> bool = default;
-};
+/// An answer kept under an idempotency key (see allocation::idempotency_record).
+using idempotency_record = allocation::idempotency_record;
 
 /// Answers by idempotency key in the store's database, surviving restarts and shared by every
 /// process on the database. Thread-safe. Each save() is its own transaction.

@@ -44,6 +44,8 @@
 
 #include <allocation/adapters/sqlite/detail.hpp>
 #include <allocation/adapters/sqlite/schema.hpp>
+#include <allocation/detail/held_products.hpp>
+#include <allocation/detail/product_slot.hpp>
 #include <allocation/domain/events.hpp>
 #include <allocation/domain/product.hpp>
 #include <allocation/error.hpp>
@@ -144,42 +146,6 @@ struct session {
     }
 };
 
-/// A product slot's lock: held by one unit of work at a time, waited for with a timeout. Built
-/// on a mutex and a condition variable rather than std::timed_mutex, whose try_lock_for
-/// (pthread_mutex_clocklock) ThreadSanitizer does not see.
-class slot_lock {
-public:
-    auto try_lock_for(std::chrono::milliseconds timeout) -> bool {
-        std::unique_lock lock(mutex_);
-        if (!free_.wait_for(lock, timeout, [this] { return !held_; })) return false;
-        held_ = true;
-        return true;
-    }
-    auto try_lock() -> bool {
-        const std::lock_guard lock(mutex_);
-        if (held_) return false;
-        held_ = true;
-        return true;
-    }
-    void lock() {
-        std::unique_lock lock(mutex_);
-        free_.wait(lock, [this] { return !held_; });
-        held_ = true;
-    }
-    void unlock() noexcept {
-        {
-            const std::lock_guard lock(mutex_);
-            held_ = false;
-        }
-        free_.notify_one();
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable free_;
-    bool held_ = false;
-};
-
 /// Maps an SQLite result code met while writing: a busy database or a constraint violation
 /// (another writer added the same SKU, batch or message id first) is a conflict.
 [[nodiscard]] inline auto write_error(int rc) noexcept -> std::error_code {
@@ -274,7 +240,7 @@ public:
     void clear_cache() {
         std::unique_lock lock(map_mutex_);
         for (auto& [key, s] : slots_) {
-            std::unique_lock held(s->mutex, std::try_to_lock);
+            std::unique_lock held(*s, std::try_to_lock);
             if (held.owns_lock()) s->product.reset();
         }
     }
@@ -303,10 +269,9 @@ private:
     friend class repository<Product>;
     friend class unit_of_work<Product>;
 
-    struct slot {
-        detail::slot_lock mutex;
-        std::optional<Product> product;  // none: not loaded, or dropped after a failed commit
-    };
+    // Held by one unit of work at a time. Its product is none when not loaded, or dropped after
+    // a failed commit.
+    using slot = allocation::detail::product_slot<std::optional<Product>>;
 
     struct commit_request {
         unit_of_work<Product>* uow;
@@ -567,10 +532,10 @@ public:
     /// Stages a new product, written at commit. Errors: errc::duplicate_product when the SKU is
     /// known; errc::storage_error.
     auto add(Product p) -> result<void> {
-        if (find_local(p.sku()) != nullptr) return errc::duplicate_product;
+        if (local_.find(p.sku()) != nullptr) return errc::duplicate_product;
         ALLOCATION_TRY(stored, store_->stored_version(p.sku()));
         if (stored) return errc::duplicate_product;
-        added_.push_back(std::make_unique<Product>(std::move(p)));
+        local_.added.push_back(std::make_unique<Product>(std::move(p)));
         return success();
     }
 
@@ -578,15 +543,15 @@ public:
     /// Errors: errc::conflict when another unit of work of the store held it for the whole lock
     /// timeout; errc::storage_error.
     auto get(const sku_type& key) -> result<Product*> {
-        if (auto* p = find_local(key)) return p;
+        if (auto* p = local_.find(key)) return p;
         auto* s = store_->find_slot(key);
         if (s == nullptr) {
             ALLOCATION_TRY(version, store_->stored_version(key));
             if (!version) return static_cast<Product*>(nullptr);
             s = store_->make_slot(key);
         }
-        if (!s->mutex.try_lock_for(store_->options_.lock_timeout)) return errc::conflict;
-        std::unique_lock held(s->mutex, std::adopt_lock);
+        if (!s->try_lock_for(store_->options_.lock_timeout)) return errc::conflict;
+        std::unique_lock held(*s, std::adopt_lock);
         ALLOCATION_TRY(version, store_->stored_version(key));
         if (!version) return static_cast<Product*>(nullptr);
         if (!s->product || s->product->version() != *version) {
@@ -595,63 +560,43 @@ public:
             s->product = std::move(loaded);
         }
         s->product->checkpoint();
-        held_.push_back(s);
+        local_.held.push_back(s);
         held.release();
         return &*s->product;
     }
 
     /// The product owning a batch; nullptr when no product has it.
     auto get_by_batch_ref(const batch_ref_type& ref) -> result<Product*> {
-        for (auto* p : seen()) {
-            if (p->find_batch(ref) != nullptr) return p;
-        }
+        if (auto* p = local_.owner_of(ref)) return p;
         ALLOCATION_TRY(key, store_->find_owner(ref));
         if (!key) return static_cast<Product*>(nullptr);
         return get(*key);
     }
 
     /// Every product handed out by this repository.
-    [[nodiscard]] auto seen() const -> std::vector<Product*> {
-        std::vector<Product*> out;
-        out.reserve(held_.size() + added_.size());
-        for (auto* s : held_) out.push_back(&*s->product);
-        for (const auto& p : added_) out.push_back(p.get());
-        return out;
-    }
+    [[nodiscard]] auto seen() const -> std::vector<Product*> { return local_.all(); }
 
 private:
     friend class unit_of_work<Product>;
     using slot = typename store<Product>::slot;
 
-    auto find_local(const sku_type& key) const -> Product* {
-        for (auto* s : held_) {
-            if (s->product->sku() == key) return &*s->product;
-        }
-        for (const auto& p : added_) {
-            if (p->sku() == key) return p.get();
-        }
-        return nullptr;
-    }
-
     // Keeps (after a commit) or undoes the held products' changes and lets them go. `drop`:
     // the commit failed, the cached products may be stale.
     void release(bool keep, bool drop = false) noexcept {
-        for (auto* s : held_) {
+        for (auto* s : local_.held) {
             if (keep) {
                 s->product->accept();
             } else {
                 s->product->rollback();
                 if (drop) s->product.reset();
             }
-            s->mutex.unlock();
+            s->unlock();
         }
-        held_.clear();
-        added_.clear();
+        local_.clear();
     }
 
     store<Product>* store_;
-    std::vector<slot*> held_;
-    std::vector<std::unique_ptr<Product>> added_;
+    allocation::detail::held_products<Product, slot> local_;
 };
 
 /// A unit of work over a sqlite::store. Products it gets are changed in memory and held;
@@ -690,12 +635,12 @@ public:
             products_.release(false, true);
             return req.outcome.error();
         }
-        for (auto* s : products_.held_) collect(*s->product);
-        for (auto& p : products_.added_) {
+        for (auto* s : products_.local_.held) collect(*s->product);
+        for (auto& p : products_.local_.added) {
             collect(*p);
             for (const auto& b : p->batches()) store_->remember_owner(b.ref(), p->sku());
             auto* s = store_->make_slot(p->sku());
-            std::unique_lock lock(s->mutex, std::try_to_lock);
+            std::unique_lock lock(*s, std::try_to_lock);
             if (lock.owns_lock() && !s->product) s->product = std::move(*p);
         }
         inbox_.clear();
@@ -732,7 +677,7 @@ private:
     // Nothing changed, nothing to record and nothing read: no transaction is needed. (A product
     // that was read is checked at commit, so reads alone still need one.)
     [[nodiscard]] auto nothing_to_write() const noexcept -> bool {
-        return products_.held_.empty() && products_.added_.empty() && inbox_.empty();
+        return products_.local_.empty() && inbox_.empty();
     }
 
     void collect(Product& p) {
@@ -746,10 +691,10 @@ private:
     // Writes this unit of work's set in the leader's open transaction (called by the leader
     // while this unit of work's thread waits in submit()).
     auto write(detail::session& s) -> result<void> {
-        for (auto* slot : products_.held_) {
+        for (auto* slot : products_.local_.held) {
             ALLOCATION_TRYV(write_held(s, *slot->product));
         }
-        for (const auto& p : products_.added_) {
+        for (const auto& p : products_.local_.added) {
             ALLOCATION_TRYV(write_added(s, *p));
         }
         for (const auto& [id, text] : inbox_) {
