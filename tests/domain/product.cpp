@@ -263,3 +263,17 @@ TEST_CASE("a product loaded from storage knows its lines and version") {
     CHECK(p.find_line(order_id{"o1"})->qty == quantity{4});
 }
 }
+
+TEST_SUITE("domain") {
+TEST_CASE("events taken after a checkpoint are not brought back by a rollback") {
+    product p{sku{"CHAIR"}};
+    REQUIRE(p.add_batch(batch_ref{"b1"}, quantity{10}));
+    p.checkpoint();
+    REQUIRE(p.allocate(line("o1", 2)));
+    CHECK(p.take_events().size() == 2);
+    REQUIRE(p.allocate(line("o2", 2)));
+    p.rollback();
+    CHECK(p.events().empty());
+    CHECK(p.available() == quantity{10});
+}
+}

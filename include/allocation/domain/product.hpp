@@ -322,9 +322,15 @@ public:
     /// Events raised and not yet taken.
     [[nodiscard]] auto events() const noexcept -> std::span<const event_type> { return events_; }
     /// Takes the raised events, oldest first, leaving none.
-    [[nodiscard]] auto take_events() -> std::vector<event_type> { return std::exchange(events_, {}); }
+    [[nodiscard]] auto take_events() -> std::vector<event_type> {
+        forget_saved_events();
+        return std::exchange(events_, {});
+    }
     /// Forgets the raised events.
-    void clear_events() noexcept { events_.clear(); }
+    void clear_events() noexcept {
+        forget_saved_events();
+        events_.clear();
+    }
 
     // -- change tracking -----------------------------------------------------------------------
 
@@ -408,6 +414,12 @@ private:
         e.sku = sku_;
         e.qty = qty;
         e.batch = batches_[i].ref();
+    }
+
+    // Events taken or cleared after checkpoint() are gone: a rollback then keeps none of the
+    // earlier ones rather than padding the list back to its old length.
+    void forget_saved_events() noexcept {
+        if (saved_) saved_->events = 0;
     }
 
     void ensure_index() {
