@@ -15,9 +15,9 @@
 #include <utility>             // move
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "log.hpp"
+#include "strict_json.hpp"
 
 namespace allocation::service {
 
@@ -59,19 +59,20 @@ public:
     virtual void abandon(const std::string& key) = 0;
 };
 
-/// The fingerprint of a request: method, path and body, the body normalised when it is JSON
-/// (so whitespace and key order do not matter).
+/// The fingerprint of a request: method, path and body, the body normalised when it is a JSON
+/// value the API would accept (parse_json_body: so whitespace and key order do not matter),
+/// else its bytes. Nothing here recurses on client data: only a value at most max_json_depth
+/// deep is serialised again.
 [[nodiscard]] inline auto request_fingerprint(std::string_view method, std::string_view path, std::string_view body)
     -> std::string {
     std::string out(method);
     out += ' ';
     out += path;
     out += '\n';
-    const auto j = nlohmann::json::parse(body, nullptr, false);
-    if (j.is_discarded()) {
-        out += body;
+    if (auto j = parse_json_body(body)) {
+        out += j.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } else {
-        out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        out += body;
     }
     return out;
 }

@@ -4,13 +4,11 @@
 #ifndef ALLOCATION_SERVICE_JSON_API_HPP
 #define ALLOCATION_SERVICE_JSON_API_HPP
 
-#include <chrono>       // year_month_day
 #include <cstdint>      // int64_t, uint64_t
 #include <optional>     // optional
 #include <string>       // string
 #include <string_view>  // string_view
 #include <utility>      // move
-#include <variant>      // variant, get_if
 #include <vector>       // vector
 
 #include <allocation/domain/commands.hpp>
@@ -20,32 +18,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "iso_date.hpp"
+#include "parsed.hpp"
+#include "strict_json.hpp"
+
 namespace allocation::service {
-
-using json = nlohmann::json;
-
-/// Why a request is refused: an HTTP status and a message for people.
-struct api_error {
-    int status = 400;
-    std::string message;
-    friend auto operator==(const api_error&, const api_error&) -> bool = default;
-};
-
-/// A parsed request, or why it was refused.
-template <class T>
-class parsed {
-public:
-    parsed(T value) : v_(std::move(value)) {}           // NOLINT(google-explicit-constructor)
-    parsed(api_error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
-    [[nodiscard]] explicit operator bool() const noexcept { return v_.index() == 0; }
-    [[nodiscard]] auto value() & -> T& { return std::get<0>(v_); }
-    [[nodiscard]] auto value() && -> T&& { return std::get<0>(std::move(v_)); }
-    [[nodiscard]] auto value() const& -> const T& { return std::get<0>(v_); }
-    [[nodiscard]] auto error() const& -> const api_error& { return std::get<1>(v_); }
-
-private:
-    std::variant<T, api_error> v_;
-};
 
 /// Serialises JSON. Never throws on bad UTF-8 (replaced), although every identifier we write
 /// has been validated.
@@ -62,11 +39,11 @@ namespace detail {
 
 inline auto bad(std::string message) -> api_error { return {400, std::move(message)}; }
 
-/// Parses a body that must be one JSON object.
+/// Parses a body that must be one JSON object (see parse_json_body for what is refused).
 [[nodiscard]] inline auto parse_object(std::string_view body) -> parsed<json> {
-    auto j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return bad("request body is not valid JSON");
-    if (!j.is_object()) return bad("request body must be a JSON object");
+    auto j = parse_json_body(body);
+    if (!j) return j;
+    if (!j.value().is_object()) return bad("request body must be a JSON object");
     return j;
 }
 
@@ -107,41 +84,21 @@ template <class Id>
     return quantity_from(*it, name, min);
 }
 
-/// "YYYY-MM-DD", a valid calendar date from year 0001.
-[[nodiscard]] inline auto parse_date(std::string_view text) -> std::optional<date> {
-    if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-    auto digits = [&](std::size_t from, std::size_t n) -> std::optional<int> {
-        int v = 0;
-        for (std::size_t i = from; i < from + n; ++i) {
-            if (text[i] < '0' || text[i] > '9') return std::nullopt;
-            v = v * 10 + (text[i] - '0');
-        }
-        return v;
-    };
-    const auto y = digits(0, 4);
-    const auto m = digits(5, 2);
-    const auto d = digits(8, 2);
-    if (!y || !m || !d || *y == 0) return std::nullopt;
-    const date result{std::chrono::year{*y}, std::chrono::month{static_cast<unsigned>(*m)},
-                      std::chrono::day{static_cast<unsigned>(*d)}};
-    if (!result.ok()) return std::nullopt;
-    return result;
-}
-
-/// An optional date: absent or null is none.
+/// An optional date: absent or null is none, else an ISO 8601 text as the reference reads it
+/// (date_from_isoformat), of which the date part is kept.
 [[nodiscard]] inline auto optional_date(const json& obj, const char* field) -> parsed<std::optional<date>> {
     const auto it = obj.find(field);
     if (it == obj.end() || it->is_null()) return std::optional<date>{};
-    const auto message = std::string(field) + " must be a date YYYY-MM-DD or null";
+    const auto message = std::string(field) + " must be null or an ISO 8601 date or date and time, e.g. 2011-01-02";
     if (!it->is_string()) return bad(message);
-    auto d = parse_date(it->get_ref<const std::string&>());
+    auto d = date_from_isoformat(it->get_ref<const std::string&>());
     if (!d) return bad(message);
     return std::optional<date>{*d};
 }
 
 }  // namespace detail
 
-/// `POST /add_batch` `{ref, sku, qty, eta}`; qty from 0 (a batch may be empty).
+/// `POST /add_batch` `{ref, sku, qty, eta}`; qty from 1.
 [[nodiscard]] inline auto parse_create_batch(std::string_view body) -> parsed<commands::create_batch> {
     auto obj = detail::parse_object(body);
     if (!obj) return obj.error();
@@ -150,7 +107,7 @@ template <class Id>
     if (!ref) return ref.error();
     auto s = detail::identifier<sku>(j, "sku");
     if (!s) return s.error();
-    auto qty = detail::required_count(j, "qty", 0);
+    auto qty = detail::required_count(j, "qty", 1);
     if (!qty) return qty.error();
     auto eta = detail::optional_date(j, "eta");
     if (!eta) return eta.error();

@@ -66,6 +66,14 @@ TEST_CASE("the oldest answered keys are forgotten beyond the capacity") {
     CHECK(store.claim("a", "x").outcome == kind::proceed);
 }
 
+TEST_CASE("a fingerprint of a body the API refuses is its bytes, however deeply it is nested") {
+    const std::string deep(400'000, '[');
+    CHECK(request_fingerprint("POST", "/allocate", deep) == "POST /allocate\n" + deep);
+    const std::string closed = std::string(100'000, '[') + std::string(100'000, ']');
+    CHECK(request_fingerprint("POST", "/allocate", closed) == "POST /allocate\n" + closed);
+    CHECK(request_fingerprint("POST", "/allocate", R"({"a":1,"a":2})") != request_fingerprint("POST", "/allocate", R"({"a":2})"));
+}
+
 TEST_CASE("a fingerprint ignores JSON whitespace and key order but not the path") {
     CHECK(request_fingerprint("POST", "/allocate", R"({"a":1,"b":2})") ==
           request_fingerprint("POST", "/allocate", "{ \"b\": 2,\n \"a\": 1 }"));

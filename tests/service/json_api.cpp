@@ -109,22 +109,42 @@ TEST_CASE("a batch body becomes a CreateBatch command, its eta a date or none") 
         REQUIRE(p);
         CHECK_FALSE(p.value().eta);
     }
-    SUBCASE("an empty batch is allowed") { CHECK(parse_create_batch(R"({"ref": "b1", "sku": "S", "qty": 0})")); }
+    SUBCASE("a date and time keeps its date, as the reference does") {
+        auto p = parse_create_batch(R"({"ref": "b1", "sku": "S", "qty": 100, "eta": "2011-01-02T23:30:00-05:00"})");
+        REQUIRE(p);
+        CHECK(p.value().eta == date{2011y / 1 / 2});
+    }
 }
 
-TEST_CASE("an eta that is not a calendar date YYYY-MM-DD is refused with a message") {
-    for (const char* eta : {"\"2011-02-30\"", "\"2011-13-01\"", "\"2011-1-2\"", "\"02/01/2011\"", "\"2011-01-02T00:00:00\"",
-                            "\"0000-01-01\"", "\"\"", "20110102", "true"}) {
+TEST_CASE("an eta the reference's fromisoformat refuses is refused with a message") {
+    for (const char* eta : {"\"2011-02-30\"", "\"2011-13-01\"", "\"2011-1-2\"", "\"02/01/2011\"", "\"2011-01-02T24:00:00\"",
+                            "\"0000-01-01\"", "\"\"", "\"2011-01-02T\"", "20110102", "true", "[]", "{}"}) {
         CAPTURE(eta);
         CHECK(refusal(parse_create_batch(std::string(R"({"ref": "b", "sku": "S", "qty": 1, "eta": )") + eta + "}")) ==
-              "eta must be a date YYYY-MM-DD or null");
+              "eta must be null or an ISO 8601 date or date and time, e.g. 2011-01-02");
     }
     CHECK(parse_create_batch(R"({"ref": "b", "sku": "S", "qty": 1, "eta": "2024-02-29"})"));
 }
 
-TEST_CASE("a negative batch quantity is refused with a message") {
-    CHECK(refusal(parse_create_batch(R"({"ref": "b", "sku": "S", "qty": -1})")) ==
-          "qty must be an integer from 0 to 2147483647");
+TEST_CASE("a batch quantity below one is refused with a message") {
+    const std::string range = "qty must be an integer from 1 to 2147483647";
+    CHECK(refusal(parse_create_batch(R"({"ref": "b", "sku": "S", "qty": 0})")) == range);
+    CHECK(refusal(parse_create_batch(R"({"ref": "b", "sku": "S", "qty": -1})")) == range);
+}
+
+TEST_CASE("every endpoint refuses a body nested too deeply or with a duplicate key") {
+    const std::string deep = std::string(65, '[') + std::string(65, ']');
+    const std::string deep_message = "request body is nested deeper than 64 levels";
+    const auto deep_field = R"({"orderid": "o", "sku": "S", "qty": 1, "batchref": "b", "ref": "b", "lines": [{"sku": "S", "qty": 1}], "x": )" +
+                            std::string(64, '[') + std::string(64, ']') + "}";
+    const auto duplicate = std::string(R"({"orderid": "o", "sku": "S", "qty": 1, "batchref": "b", "ref": "b", "lines": [{"sku": "S", "qty": 1, "sku": "T"}]})");
+    CHECK(refusal(parse_allocate(deep)) == deep_message);
+    CHECK(refusal(parse_create_batch(deep_field)) == deep_message);
+    CHECK(refusal(parse_deallocate(deep_field)) == deep_message);
+    CHECK(refusal(parse_change_batch_quantity(deep_field)) == deep_message);
+    CHECK(refusal(parse_allocate_order(deep_field)) == deep_message);
+    CHECK(refusal(parse_allocate_order(duplicate)) == R"(request body has duplicate key "sku")");
+    CHECK(refusal(parse_allocate(R"({"orderid": "o", "sku": "S", "qty": 1, "qty": 2})")) == R"(request body has duplicate key "qty")");
 }
 
 TEST_CASE("a deallocate body may name the quantity to check") {

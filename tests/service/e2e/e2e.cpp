@@ -451,6 +451,89 @@ TEST_CASE("malformed requests are answered 4xx with a JSON message and change no
     CHECK(svc.get("/health").status == 200);
 }
 
+TEST_CASE("deeply nested or duplicate-key bodies are answered 400, with or without an Idempotency-Key, and change nothing") {
+    service svc;
+    REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 10)).status == 201);
+    REQUIRE(svc.post("/allocate", line("o0", "LAMP", 1)).status == 202);
+    const auto before = svc.get("/products/LAMP").body;
+
+    struct hostile_body {
+        const char* what;
+        std::string path;
+        std::string body;
+        std::string message;
+    };
+    const std::string too_deep = "request body is nested deeper than 64 levels";
+    const std::vector<hostile_body> table = {
+        {"800 kB of [", "/allocate", std::string(800'000, '['), too_deep},
+        {"100 k levels of objects", "/orders", [] {
+             std::string b;
+             for (int i = 0; i < 100'000; ++i) b += R"({"a":)";
+             return b;
+         }(), too_deep},
+        {"65 closed levels", "/allocate", std::string(65, '[') + std::string(65, ']'), too_deep},
+        {"a deep unknown field", "/allocate",
+         R"({"orderid": "o1", "sku": "LAMP", "qty": 1, "note": )" + std::string(64, '[') + std::string(64, ']') + "}", too_deep},
+        {"qty twice", "/allocate", R"({"orderid": "o1", "sku": "LAMP", "qty": 1, "qty": 1})", R"(request body has duplicate key "qty")"},
+        {"a line's sku twice", "/orders", R"({"orderid": "o1", "lines": [{"sku": "LAMP", "qty": 1, "sku": "LAMP"}]})",
+         R"(request body has duplicate key "sku")"},
+        {"a batch's ref twice", "/add_batch", R"({"ref": "b2", "sku": "LAMP", "qty": 5, "ref": "b3"})",
+         R"(request body has duplicate key "ref")"},
+    };
+    int n = 0;
+    for (const auto& t : table) {
+        CAPTURE(t.what);
+        for (const bool with_key : {false, true}) {
+            CAPTURE(with_key);
+            const httplib::Headers headers =
+                with_key ? httplib::Headers{{"Idempotency-Key", "hostile-" + std::to_string(++n)}} : httplib::Headers{};
+            const auto a = svc.post(t.path, t.body, headers);
+            CHECK(a.status == 400);
+            CHECK(a.message() == t.message);
+            if (with_key) {  // the refusal is kept as the key's answer like any other
+                const auto again = svc.post(t.path, t.body, headers);
+                CHECK(again.status == 400);
+                CHECK(again.body == a.body);
+            }
+            REQUIRE_FALSE(svc.process().wait(0ms));  // still running
+            CHECK(svc.get("/health").status == 200);
+        }
+    }
+    CHECK(svc.get("/products/LAMP").body == before);
+    CHECK(svc.get("/allocations/o1").status == 404);
+}
+
+TEST_CASE("a client of the reference sending ISO 8601 date-times for eta gets the dates it meant") {
+    service svc;
+    // What Python's datetime.isoformat() and its variants send; the date part is kept.
+    CHECK(svc.post("/add_batch", batch("b-midnight", "LAMP", 10, "2011-01-03T00:00:00")).status == 201);
+    CHECK(svc.post("/add_batch", batch("b-offset", "LAMP", 10, "2011-01-02T23:59:59.999999-05:00")).status == 201);
+    CHECK(svc.post("/add_batch", batch("b-zulu", "LAMP", 10, "2011-01-04T10:00Z")).status == 201);
+    CHECK(svc.post("/add_batch", batch("b-date", "LAMP", 10, "2011-01-05")).status == 201);
+    CHECK(svc.post("/add_batch", json{{"ref", "b-absent"}, {"sku", "TABLE"}, {"qty", 10}}).status == 201);
+    const auto product = svc.get("/products/LAMP");
+    REQUIRE(product.status == 200);
+    std::vector<std::pair<std::string, std::string>> etas;
+    for (const auto& b : product.data["batches"]) etas.emplace_back(b["ref"], b["eta"]);
+    CHECK(etas == std::vector<std::pair<std::string, std::string>>{
+                      {"b-offset", "2011-01-02"}, {"b-midnight", "2011-01-03"}, {"b-zulu", "2011-01-04"}, {"b-date", "2011-01-05"}});
+    CHECK(svc.get("/products/TABLE").data["batches"][0]["eta"].is_null());
+    CHECK(svc.post("/allocate", line("o1", "LAMP", 3)).data == json{{"batchref", "b-offset"}});
+
+    const auto before = svc.get("/products/LAMP").body;
+    for (const char* eta : {"2011-01-02T24:00:00", "2011-01-02T10:00+24:00", "2011-02-30T00:00:00", "2011-01-02T"}) {
+        CAPTURE(eta);
+        const auto a = svc.post("/add_batch", batch("b-bad", "LAMP", 10, eta));
+        CHECK(a.status == 400);
+        CHECK_FALSE(a.message().empty());
+    }
+    const auto zero = svc.post("/add_batch", batch("b-zero", "LAMP", 0));
+    CHECK(zero.status == 400);
+    CHECK(zero.message() == "qty must be an integer from 1 to 2147483647");
+    CHECK(svc.get("/products/LAMP").body == before);
+    REQUIRE_FALSE(svc.process().wait(0ms));
+}
+
 TEST_CASE("a batch quantity change from Redis reallocates the line and publishes line_allocated") {
     if (!have_redis_server()) {
         MESSAGE("redis-server not found, skipped");
