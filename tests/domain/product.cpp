@@ -220,6 +220,22 @@ TEST_CASE("low stock is announced once per crossing of the reorder point") {
     CHECK(count_events<events::low_stock>(p) == 2);
 }
 
+TEST_CASE("a product first received at or below its reorder point announces low stock") {
+    product p{sku{"LAMP"}, replenishment{.reorder_point = quantity{5}, .max_level = quantity{12}, .multiple = std::nullopt}};
+    CHECK(count_events<events::low_stock>(p) == 0);
+    REQUIRE(p.add_batch(batch_ref{"b1"}, quantity{3}));
+    REQUIRE(count_events<events::low_stock>(p) == 1);
+    CHECK(last_event<events::low_stock>(p).available == quantity{3});
+    CHECK(last_event<events::low_stock>(p).reorder_qty == quantity{9});
+    REQUIRE(p.add_batch(batch_ref{"b2"}, quantity{1}));
+    CHECK(count_events<events::low_stock>(p) == 1);  // still the same crossing
+    SUBCASE("a product loaded from storage with its stock already low does not announce it again") {
+        product loaded{sku{"LAMP"}, {batch{batch_ref{"b1"}, sku{"LAMP"}, quantity{3}}}, 4, p.replenishment()};
+        REQUIRE(loaded.add_batch(batch_ref{"b3"}, quantity{1}));
+        CHECK(count_events<events::low_stock>(loaded) == 0);
+    }
+}
+
 TEST_CASE("without a maximum level the reorder quantity refills to the reorder point") {
     product p{sku{"LAMP"}, replenishment{.reorder_point = quantity{10}, .max_level = std::nullopt, .multiple = std::nullopt}};
     REQUIRE(p.add_batch(batch_ref{"b1"}, quantity{20}));

@@ -31,13 +31,13 @@ TEST_CASE("an identifier is 1 to 255 bytes of UTF-8 without control characters")
     CHECK_FALSE(is_valid_identifier("\xc2\x85"));      // C1 control
 }
 
-TEST_CASE("quantities of a line are 1 to 2^31-1, of a batch 0 to 2^31-1") {
-    CHECK(is_valid_line_quantity(quantity{1}));
-    CHECK(is_valid_line_quantity(quantity{max_quantity}));
-    CHECK_FALSE(is_valid_line_quantity(quantity{0}));
-    CHECK_FALSE(is_valid_line_quantity(quantity{max_quantity + 1}));
-    CHECK(is_valid_batch_quantity(quantity{0}));
-    CHECK_FALSE(is_valid_batch_quantity(quantity{-1}));
+TEST_CASE("a decimal quantity counts fractions of a unit and prints its fraction digits") {
+    using kilograms = basic_quantity<1000>;
+    CHECK(kilograms{1250} + kilograms{750} == kilograms{2000});
+    CHECK(fmt::format("{}", kilograms{1250}) == "1.250");
+    CHECK(fmt::format("{}", kilograms{-5}) == "-0.005");
+    CHECK(fmt::format("{}", basic_quantity<100>{12345}) == "123.45");
+    CHECK(fmt::format("{:>4}", quantity{7}) == "   7");
 }
 
 TEST_CASE("dates print as ISO 8601 days") {

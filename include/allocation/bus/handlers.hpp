@@ -8,11 +8,12 @@
 #include <numeric>    // iota
 #include <optional>   // optional
 #include <string>     // string
+#include <type_traits>  // type_identity
 #include <vector>     // vector
 
-#include <allocation/detail/identifier.hpp>
 #include <allocation/domain/commands.hpp>
 #include <allocation/domain/types.hpp>
+#include <allocation/domain/validation.hpp>
 #include <allocation/error.hpp>
 #include <allocation/ports/inbox.hpp>
 #include <allocation/ports/unit_of_work.hpp>
@@ -26,36 +27,23 @@ template <class Uow>
 using traits_of = typename product_t<Uow>::traits_type;
 
 namespace detail {
-template <class Id>
-auto check_id(const Id& id) -> result<void> {
-    if (!allocation::detail::fast_valid_id(id)) return errc::invalid_identifier;
-    return success();
-}
-template <class Q>
-auto check_line_qty(const Q& q) -> result<void> {
-    const auto n = allocation::detail::count(q);
-    if (n <= 0 || n > max_quantity) return errc::invalid_quantity;
-    return success();
-}
-template <class Q>
-auto check_batch_qty(const Q& q) -> result<void> {
-    const auto n = allocation::detail::count(q);
-    if (n < 0 || n > max_quantity) return errc::invalid_quantity;
-    return success();
-}
 // Rolls back and passes the error on.
 template <class Uow>
 auto abandon(Uow& uow, std::error_code ec) -> std::error_code {
     uow.rollback();
     return ec;
 }
-// The stored result of a message id already processed, when the unit of work has an inbox.
-template <class Uow>
-auto processed(Uow& uow, const std::string& message_id) -> result<std::optional<std::string>> {
+// Looks the message id up in the inbox, when the unit of work has one and the command carries
+// an id: `answer` then holds the result recorded when the message was processed.
+template <class Uow, class R>
+auto replay(Uow& uow, const std::string& message_id, std::optional<R>& answer) -> result<void> {
     if constexpr (records_processed_messages<Uow>) {
-        if (!message_id.empty()) return uow.find_processed(message_id);
+        if (!message_id.empty()) {
+            ALLOCATION_TRY(seen, uow.find_processed(message_id));
+            if (seen) answer.emplace(inbox::decode(*seen, std::type_identity<R>{}));
+        }
     }
-    return std::optional<std::string>{};
+    return success();
 }
 // Records a command's result under its message id, to be committed with its changes.
 template <class Uow, class R>
@@ -74,9 +62,9 @@ template <unit_of_work Uow>
 auto create_batch(const commands::basic_create_batch<traits_of<Uow>>& cmd, Uow& uow,
                   const basic_replenishment<traits_of<Uow>>& rule = {}) -> result<void> {
     using product_type = product_t<Uow>;
-    ALLOCATION_TRYV(detail::check_id(cmd.ref));
-    ALLOCATION_TRYV(detail::check_id(cmd.sku));
-    ALLOCATION_TRYV(detail::check_batch_qty(cmd.qty));
+    ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.ref));
+    ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.sku));
+    ALLOCATION_TRYV(validate::batch_quantity<traits_of<Uow>>(cmd.qty));
     ALLOCATION_TRY(owner, uow.products().get_by_batch_ref(cmd.ref));
     if (owner != nullptr && !(owner->sku() == cmd.sku)) return detail::abandon(uow, errc::duplicate_batch);
     ALLOCATION_TRY(found, uow.products().get(cmd.sku));
@@ -103,11 +91,12 @@ auto create_batch(const commands::basic_create_batch<traits_of<Uow>>& cmd, Uow& 
 template <unit_of_work Uow>
 auto allocate(const commands::basic_allocate<traits_of<Uow>>& cmd, Uow& uow)
     -> result<typename product_t<Uow>::batch_ref_type> {
-    ALLOCATION_TRYV(detail::check_id(cmd.order));
-    ALLOCATION_TRYV(detail::check_id(cmd.sku));
-    ALLOCATION_TRYV(detail::check_line_qty(cmd.qty));
-    ALLOCATION_TRY(seen, detail::processed(uow, cmd.message_id));
-    if (seen) return inbox::decode_batch_ref<typename product_t<Uow>::batch_ref_type>(*seen);
+    ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.order));
+    ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.sku));
+    ALLOCATION_TRYV(validate::line_quantity<traits_of<Uow>>(cmd.qty));
+    std::optional<result<typename product_t<Uow>::batch_ref_type>> answer;
+    ALLOCATION_TRYV(detail::replay(uow, cmd.message_id, answer));
+    if (answer) return std::move(*answer);
     ALLOCATION_TRY(product, uow.products().get(cmd.sku));
     if (product == nullptr) return errc::invalid_sku;
     auto ref = product->allocate({cmd.order, cmd.sku, cmd.qty});
@@ -124,9 +113,9 @@ auto allocate(const commands::basic_allocate<traits_of<Uow>>& cmd, Uow& uow)
 template <unit_of_work Uow>
 auto allocate_split(const commands::basic_allocate_split<traits_of<Uow>>& cmd, Uow& uow)
     -> result<std::vector<basic_line_allocation<traits_of<Uow>>>> {
-    ALLOCATION_TRYV(detail::check_id(cmd.order));
-    ALLOCATION_TRYV(detail::check_id(cmd.sku));
-    ALLOCATION_TRYV(detail::check_line_qty(cmd.qty));
+    ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.order));
+    ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.sku));
+    ALLOCATION_TRYV(validate::line_quantity<traits_of<Uow>>(cmd.qty));
     ALLOCATION_TRY(product, uow.products().get(cmd.sku));
     if (product == nullptr) return errc::invalid_sku;
     auto parts = product->allocate_split({cmd.order, cmd.sku, cmd.qty});
@@ -141,10 +130,10 @@ auto allocate_split(const commands::basic_allocate_split<traits_of<Uow>>& cmd, U
 template <unit_of_work Uow>
 auto deallocate(const commands::basic_deallocate<traits_of<Uow>>& cmd, Uow& uow)
     -> result<typename product_t<Uow>::batch_ref_type> {
-    ALLOCATION_TRYV(detail::check_id(cmd.order));
-    ALLOCATION_TRYV(detail::check_id(cmd.sku));
+    ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.order));
+    ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.sku));
     if (cmd.qty) {
-        ALLOCATION_TRYV(detail::check_line_qty(*cmd.qty));
+        ALLOCATION_TRYV(validate::line_quantity<traits_of<Uow>>(*cmd.qty));
     }
     ALLOCATION_TRY(product, uow.products().get(cmd.sku));
     if (product == nullptr) return errc::invalid_sku;
@@ -160,8 +149,8 @@ auto deallocate(const commands::basic_deallocate<traits_of<Uow>>& cmd, Uow& uow)
 template <unit_of_work Uow>
 auto change_batch_quantity(const commands::basic_change_batch_quantity<traits_of<Uow>>& cmd, Uow& uow)
     -> result<void> {
-    ALLOCATION_TRYV(detail::check_id(cmd.ref));
-    ALLOCATION_TRYV(detail::check_batch_qty(cmd.qty));
+    ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.ref));
+    ALLOCATION_TRYV(validate::batch_quantity<traits_of<Uow>>(cmd.qty));
     ALLOCATION_TRY(product, uow.products().get_by_batch_ref(cmd.ref));
     if (product == nullptr) return errc::unknown_batch;
     if (auto r = product->change_batch_quantity(cmd.ref, cmd.qty); !r) return detail::abandon(uow, r.error());
@@ -172,7 +161,7 @@ auto change_batch_quantity(const commands::basic_change_batch_quantity<traits_of
 /// invalid_sku, storage errors.
 template <unit_of_work Uow>
 auto set_replenishment(const commands::basic_set_replenishment<traits_of<Uow>>& cmd, Uow& uow) -> result<void> {
-    ALLOCATION_TRYV(detail::check_id(cmd.sku));
+    ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.sku));
     ALLOCATION_TRY(product, uow.products().get(cmd.sku));
     if (product == nullptr) return errc::invalid_sku;
     if (auto r = product->set_replenishment(cmd.rule); !r) return detail::abandon(uow, r.error());
@@ -192,19 +181,20 @@ auto allocate_order(const commands::basic_allocate_order<traits_of<Uow>>& cmd, U
     using quantity_type = typename traits::quantity_type;
     using product_type = product_t<Uow>;
     if (cmd.lines.empty()) return errc::empty_order;
-    ALLOCATION_TRYV(detail::check_id(cmd.order));
-    ALLOCATION_TRY(seen, detail::processed(uow, cmd.message_id));
-    if (seen) return inbox::decode_line_allocations<traits>(*seen);
+    ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.order));
+    std::optional<result<std::vector<basic_line_allocation<traits>>>> answer;
+    ALLOCATION_TRYV(detail::replay(uow, cmd.message_id, answer));
+    if (answer) return std::move(*answer);
     std::vector<commands::basic_order_item<traits>> merged;
     for (const auto& line : cmd.lines) {
-        ALLOCATION_TRYV(detail::check_id(line.sku));
-        ALLOCATION_TRYV(detail::check_line_qty(line.qty));
+        ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(line.sku));
+        ALLOCATION_TRYV(validate::line_quantity<traits_of<Uow>>(line.qty));
         const auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.sku == line.sku; });
         if (it == merged.end()) {
             merged.push_back(line);
         } else {
             it->qty = it->qty + line.qty;
-            ALLOCATION_TRYV(detail::check_line_qty(it->qty));
+            ALLOCATION_TRYV(validate::line_quantity<traits_of<Uow>>(it->qty));
         }
     }
     std::vector<std::size_t> by_sku(merged.size());

@@ -1,4 +1,4 @@
-// allocation — detail::fast_valid_id, identifier validation with an ASCII fast path.
+// allocation — detail::is_valid_identifier_fast, identifier validation with an ASCII fast path.
 // SPDX-License-Identifier: MIT
 #ifndef ALLOCATION_DETAIL_IDENTIFIER_HPP
 #define ALLOCATION_DETAIL_IDENTIFIER_HPP
@@ -6,7 +6,6 @@
 #include <cstdint>      // uint64_t
 #include <cstring>      // memcpy
 #include <string_view>  // string_view
-#include <type_traits>  // is_same_v
 
 #include <allocation/domain/types.hpp>
 
@@ -53,16 +52,6 @@ namespace allocation::detail {
         }
     }
     return ascii || is_valid_identifier(text);
-}
-
-/// valid_id(id), with the fast path for the library's own identifier types.
-template <class Id>
-[[nodiscard]] auto fast_valid_id(const Id& id) noexcept -> bool {
-    if constexpr (std::is_same_v<Id, order_id> || std::is_same_v<Id, sku> || std::is_same_v<Id, batch_ref>) {
-        return is_valid_identifier_fast(id.view());
-    } else {
-        return valid_id(id);
-    }
 }
 
 }  // namespace allocation::detail

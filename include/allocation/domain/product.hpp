@@ -18,12 +18,13 @@
 
 #include <allocation/detail/flat_map.hpp>
 #include <allocation/detail/hash.hpp>
-#include <allocation/detail/identifier.hpp>
 #include <allocation/domain/batch.hpp>
 #include <allocation/domain/commands.hpp>
 #include <allocation/domain/events.hpp>
 #include <allocation/domain/order_line.hpp>
+#include <allocation/domain/traits.hpp>
 #include <allocation/domain/types.hpp>
+#include <allocation/domain/validation.hpp>
 #include <allocation/error.hpp>
 #include <allocation/fwd.hpp>
 #include <allocation/strategies/strategy.hpp>
@@ -55,6 +56,8 @@ struct stored_hash {
 /// @tparam Traits the identifier, quantity and date types (see default_traits).
 template <class Strategy, class Traits>
 class basic_product {
+    static_assert(detail::check_traits<Traits>(), "Traits must model domain_traits (domain/traits.hpp)");
+
 public:
     using strategy_type = Strategy;
     using traits_type = Traits;
@@ -132,7 +135,9 @@ public:
                 rec.parts.push_back({static_cast<std::uint32_t>(i), e.qty});
             }
         }
-        low_ = is_low();
+        // A product that never received stock is not low yet: its first receipt at or below the
+        // reorder point is a crossing.
+        low_ = !batches_.empty() && is_low();
     }
 
     // -- queries ---------------------------------------------------------------------------
@@ -239,7 +244,7 @@ public:
     /// Errors: errc::sku_mismatch, invalid_identifier, invalid_quantity, duplicate_batch.
     auto add_batch(batch_ref_type ref, quantity_type qty, std::optional<date_type> eta = std::nullopt,
                    std::optional<date_type> expires = std::nullopt) -> result<void> {
-        if (!detail::valid_id(ref)) return errc::invalid_identifier;
+        if (!is_valid_id<Traits>(ref)) return errc::invalid_identifier;
         if (!is_valid_batch_qty(qty)) return errc::invalid_quantity;
         if (const auto* existing = find_batch(ref)) {
             if (existing->purchased() == qty && existing->eta() == eta && existing->expires() == expires) {
@@ -264,7 +269,7 @@ public:
     /// Errors: errc::invalid_identifier, invalid_quantity, not_allocated, quantity_mismatch.
     auto deallocate(const order_id_type& order, std::optional<quantity_type> qty = std::nullopt)
         -> result<batch_ref_type> {
-        if (!detail::valid_id(order)) return errc::invalid_identifier;
+        if (!is_valid_id<Traits>(order)) return errc::invalid_identifier;
         if (qty && !is_valid_line_qty(*qty)) return errc::invalid_quantity;
         const auto it = lines_.find(order);
         if (it == lines_.end()) return errc::not_allocated;
@@ -379,17 +384,15 @@ private:
     };
 
     static constexpr auto is_valid_line_qty(quantity_type q) noexcept -> bool {
-        const auto n = detail::count(q);
-        return n > 0 && n <= max_quantity;
+        return is_valid_line_quantity<Traits>(q);
     }
     static constexpr auto is_valid_batch_qty(quantity_type q) noexcept -> bool {
-        const auto n = detail::count(q);
-        return n >= 0 && n <= max_quantity;
+        return is_valid_batch_quantity<Traits>(q);
     }
 
     auto check_line(const line_type& line) const -> result<void> {
         if (!(line.sku == sku_)) return errc::sku_mismatch;
-        if (!detail::fast_valid_id(line.order)) return errc::invalid_identifier;
+        if (!is_valid_id<Traits>(line.order)) return errc::invalid_identifier;
         if (!is_valid_line_qty(line.qty)) return errc::invalid_quantity;
         return success();
     }

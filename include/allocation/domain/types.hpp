@@ -41,34 +41,47 @@ using sku = basic_id<struct sku_tag>;
 using batch_ref = basic_id<struct batch_ref_tag>;
 using order_id = basic_id<struct order_id_tag>;
 
-/// The largest quantity a line or a batch may carry (2^31 - 1): sums over any realistic number
-/// of batches stay far from overflowing 64 bits.
+/// The largest quantity a line or a batch of the default traits may carry (2^31 - 1 units), and
+/// the bound of traits that give none (see max_quantity_of).
 inline constexpr std::int64_t max_quantity = std::numeric_limits<std::int32_t>::max();
 
-/// A number of units. Signed, so that a broken invariant shows as a negative number instead of
-/// wrapping around.
-struct quantity {
-    std::int64_t value{};
+/// A quantity counted in 1/Scale of a unit: basic_quantity<1> counts pieces, basic_quantity<1000>
+/// is a fixed-point decimal with three digits (grams of a product sold by the kilogram). Signed,
+/// so that a broken invariant shows as a negative number instead of wrapping around.
+/// @tparam Scale how many counts make one unit: 1 or a power of ten.
+template <std::int64_t Scale>
+struct basic_quantity {
+    static_assert(Scale >= 1, "a quantity counts at least whole units");
+    static constexpr std::int64_t scale = Scale;
+    std::int64_t value{};  ///< the count, in 1/Scale units
 
-    friend constexpr auto operator==(quantity, quantity) noexcept -> bool = default;
-    friend constexpr auto operator<=>(quantity, quantity) noexcept = default;
-    friend constexpr auto operator+(quantity a, quantity b) noexcept -> quantity { return {a.value + b.value}; }
-    friend constexpr auto operator-(quantity a, quantity b) noexcept -> quantity { return {a.value - b.value}; }
-    constexpr auto operator+=(quantity o) noexcept -> quantity& { value += o.value; return *this; }
-    constexpr auto operator-=(quantity o) noexcept -> quantity& { value -= o.value; return *this; }
+    friend constexpr auto operator==(basic_quantity, basic_quantity) noexcept -> bool = default;
+    friend constexpr auto operator<=>(basic_quantity, basic_quantity) noexcept = default;
+    friend constexpr auto operator+(basic_quantity a, basic_quantity b) noexcept -> basic_quantity {
+        return {a.value + b.value};
+    }
+    friend constexpr auto operator-(basic_quantity a, basic_quantity b) noexcept -> basic_quantity {
+        return {a.value - b.value};
+    }
+    constexpr auto operator+=(basic_quantity o) noexcept -> basic_quantity& { value += o.value; return *this; }
+    constexpr auto operator-=(basic_quantity o) noexcept -> basic_quantity& { value -= o.value; return *this; }
 };
+
+/// A number of whole units, the quantity of the default traits.
+using quantity = basic_quantity<1>;
 
 /// The date type of the default traits: a calendar day, as an ETA or an expiry date.
 using date = std::chrono::year_month_day;
 
-/// The types a domain model is built from. A user can supply their own traits type with the same
-/// member types; quantities must behave like `quantity` (`.value`, arithmetic, ordering).
+/// The types a domain model is built from. A user can supply their own traits type: what it must
+/// provide is the concept domain_traits (domain/traits.hpp).
 struct default_traits {
     using order_id_type = order_id;
     using sku_type = sku;
     using batch_ref_type = batch_ref;
     using quantity_type = quantity;
     using date_type = date;
+    static constexpr quantity_type max_quantity{allocation::max_quantity};
 };
 
 /// Whether `text` is a valid identifier: 1 to 255 bytes of well-formed UTF-8 without control
@@ -117,26 +130,7 @@ template <class Tag>
     return is_valid_identifier(id.value);
 }
 
-/// Whether a quantity may be ordered: 1 to max_quantity units.
-[[nodiscard]] constexpr auto is_valid_line_quantity(quantity q) noexcept -> bool {
-    return q.value > 0 && q.value <= max_quantity;
-}
-
-/// Whether a quantity may be purchased in a batch: 0 to max_quantity units.
-[[nodiscard]] constexpr auto is_valid_batch_quantity(quantity q) noexcept -> bool {
-    return q.value >= 0 && q.value <= max_quantity;
-}
-
 namespace detail {
-/// Identifier validity for any id type: strong ids are checked, other types are trusted.
-template <class Id>
-[[nodiscard]] constexpr auto valid_id(const Id& id) noexcept -> bool {
-    if constexpr (requires { { is_valid(id) } -> std::same_as<bool>; }) {
-        return is_valid(id);
-    } else {
-        return true;
-    }
-}
 /// The raw count of a quantity type, whether it is `quantity` or a plain integer.
 template <class Q>
 [[nodiscard]] constexpr auto count(const Q& q) noexcept -> std::int64_t {
@@ -172,6 +166,18 @@ struct fmt::formatter<allocation::basic_id<Tag>> : fmt::formatter<std::string_vi
     }
 };
 
+/// Whole units as an integer; a decimal quantity with its fraction digits ("1.250").
+template <std::int64_t Scale>
+struct fmt::formatter<allocation::basic_quantity<Scale>> : fmt::formatter<std::string_view> {
+    auto format(allocation::basic_quantity<Scale> q, fmt::format_context& ctx) const {
+        int digits = 0;
+        for (auto s = Scale; s > 1; s /= 10) ++digits;
+        const auto magnitude = q.value < 0 ? -q.value : q.value;
+        const auto text =
+            fmt::format("{}{}.{:0{}}", q.value < 0 ? "-" : "", magnitude / Scale, magnitude % Scale, digits);
+        return fmt::formatter<std::string_view>::format(text, ctx);
+    }
+};
 template <>
 struct fmt::formatter<allocation::quantity> : fmt::formatter<std::int64_t> {
     auto format(allocation::quantity q, fmt::format_context& ctx) const {

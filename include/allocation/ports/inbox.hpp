@@ -10,10 +10,12 @@
 #include <optional>     // optional
 #include <string>       // string
 #include <string_view>  // string_view
+#include <type_traits>  // type_identity
 #include <utility>      // move
 #include <vector>       // vector
 
 #include <allocation/domain/commands.hpp>
+#include <allocation/domain/traits.hpp>
 #include <allocation/domain/types.hpp>
 #include <allocation/error.hpp>
 
@@ -33,19 +35,25 @@ concept records_processed_messages = requires(U& uow, const std::string& id, std
 
 /// The text form of a command's result kept in an inbox. Identifiers never hold control
 /// characters, so the unit (0x1f) and record (0x1e) separators delimit fields:
-/// - a batch reference: `B` + the reference;
+/// - a batch reference: `B` + the reference (in its id_text form, as every identifier);
 /// - an order's allocations: `L` + (SKU 0x1f quantity 0x1f batch 0x1e) per line;
 /// - an error of the allocation category: `E` + its number.
 namespace inbox {
 
 namespace detail {
 template <class Id>
-[[nodiscard]] auto text_of(const Id& id) -> std::string_view {
-    if constexpr (requires { std::string_view(id.value); }) {
-        return std::string_view(id.value);
-    } else {
-        return std::string_view(id);
-    }
+[[nodiscard]] auto text_of(const Id& id) -> std::string {
+    static_assert(has_text_form<Id>,
+                  "allocation inbox: the SKU and batch reference types need a text form: specialize "
+                  "allocation::id_text for them (integers and text have one)");
+    return id_text<Id>::to_text(id);
+}
+template <class Id>
+[[nodiscard]] auto id_of(std::string_view text) -> std::optional<Id> {
+    static_assert(has_text_form<Id>,
+                  "allocation inbox: the SKU and batch reference types need a text form: specialize "
+                  "allocation::id_text for them (integers and text have one)");
+    return id_text<Id>::from_text(text);
 }
 [[nodiscard]] inline auto parse_int(std::string_view s) -> std::optional<std::int64_t> {
     std::int64_t v = 0;
@@ -76,7 +84,11 @@ template <class BatchRef>
 template <class BatchRef>
 [[nodiscard]] auto decode_batch_ref(std::string_view text) -> result<BatchRef> {
     if (text.empty()) return errc::storage_error;
-    if (text.front() == 'B') return BatchRef{std::string(text.substr(1))};
+    if (text.front() == 'B') {
+        auto ref = detail::id_of<BatchRef>(text.substr(1));
+        if (!ref) return errc::storage_error;
+        return std::move(*ref);
+    }
     if (text.front() == 'E') return detail::decode_error(text);
     return errc::storage_error;
 }
@@ -115,12 +127,25 @@ template <class Traits>
         const auto b = a == std::string_view::npos ? a : rec.find('\x1f', a + 1);
         if (b == std::string_view::npos) return errc::storage_error;
         const auto qty = detail::parse_int(rec.substr(a + 1, b - a - 1));
-        if (!qty) return errc::storage_error;
-        out.push_back({typename Traits::sku_type{std::string(rec.substr(0, a))},
-                       allocation::detail::make_quantity<typename Traits::quantity_type>(*qty),
-                       typename Traits::batch_ref_type{std::string(rec.substr(b + 1))}});
+        auto sku = detail::id_of<typename Traits::sku_type>(rec.substr(0, a));
+        auto ref = detail::id_of<typename Traits::batch_ref_type>(rec.substr(b + 1));
+        if (!qty || !sku || !ref) return errc::storage_error;
+        out.push_back({std::move(*sku), allocation::detail::make_quantity<typename Traits::quantity_type>(*qty),
+                       std::move(*ref)});
     }
     return out;
+}
+
+/// A command's result from its stored form: an Allocate or an AllocateOrder result, by `R`.
+template <class BatchRef>
+[[nodiscard]] auto decode(std::string_view text, std::type_identity<result<BatchRef>>) -> result<BatchRef> {
+    return decode_batch_ref<BatchRef>(text);
+}
+template <class Traits>
+[[nodiscard]] auto decode(std::string_view text,
+                          std::type_identity<result<std::vector<basic_line_allocation<Traits>>>>)
+    -> result<std::vector<basic_line_allocation<Traits>>> {
+    return decode_line_allocations<Traits>(text);
 }
 
 }  // namespace inbox
