@@ -1,6 +1,7 @@
 // allocation — properties of the whole flow (message bus, handlers, memory store, read model,
 // notifications, publisher) over random sequences of commands on several SKUs.
 // SPDX-License-Identifier: MIT
+#include "property/application.hpp"
 #include "property/model.hpp"
 
 #include <doctest/doctest.h>
@@ -21,62 +22,6 @@ using namespace allocation;
 using namespace allocation::testing;
 
 namespace {
-
-using bus_type = basic_message_bus<memory::store<>>;
-
-/// The system under test: a bus bootstrapped on a memory store with in-memory adapters.
-struct application {
-    memory::store<> store;
-    memory::allocations_view view;
-    memory::notifications notes;
-    memory::publisher pub;
-    std::vector<std::string> log;
-    bus_type bus = bootstrap(store, options(), std::ref(view), std::ref(notes), std::ref(pub));
-
-    auto options() -> bootstrap_options {
-        bootstrap_options o;
-        o.log = [this](std::string_view line) { log.emplace_back(line); };
-        return o;
-    }
-
-    auto perform(const op& o) -> outcome {
-        return std::visit(
-            [&](const auto& x) -> outcome {
-                using T = std::decay_t<decltype(x)>;
-                if constexpr (std::is_same_v<T, add_batch_op>) {
-                    return to_outcome(bus.handle(commands::create_batch{
-                        batch_ref{x.ref}, sku{x.sku}, quantity{x.qty},
-                        x.eta ? std::optional{day(*x.eta)} : std::nullopt, std::nullopt}));
-                } else if constexpr (std::is_same_v<T, allocate_op>) {
-                    return to_outcome(bus.handle(commands::allocate{order_id{x.order}, sku{x.sku}, quantity{x.qty}}));
-                } else if constexpr (std::is_same_v<T, deallocate_op>) {
-                    return to_outcome(bus.handle(commands::deallocate{
-                        order_id{x.order}, sku{x.sku}, x.qty ? std::optional{quantity{*x.qty}} : std::nullopt}));
-                } else if constexpr (std::is_same_v<T, change_quantity_op>) {
-                    return to_outcome(bus.handle(commands::change_batch_quantity{batch_ref{x.ref}, quantity{x.qty}}));
-                } else if constexpr (std::is_same_v<T, set_rule_op>) {
-                    return to_outcome(bus.handle(commands::set_replenishment{sku{x.sku}, x.r.get()}));
-                } else {
-                    commands::allocate_order cmd{order_id{x.order}, {}};
-                    for (const auto& [s, q] : x.lines) cmd.lines.push_back({sku{s}, quantity{q}});
-                    return to_outcome(bus.handle(cmd));
-                }
-            },
-            o.v);
-    }
-
-    /// Every product's view and version, by SKU.
-    auto products(const std::vector<std::string>& skus) -> std::map<std::string, std::pair<product_view, std::uint64_t>> {
-        std::map<std::string, std::pair<product_view, std::uint64_t>> out;
-        for (const auto& s : skus) {
-            RC_ASSERT(store.read(sku{s}, [&](const product& p) {
-                assert_invariants(p);
-                out.emplace(s, std::pair{observe(p), p.version()});
-            }));
-        }
-        return out;
-    }
-};
 
 /// What the whole flow must do: one model product per SKU, and what the publisher, the
 /// notifications and the read model must have been given.
@@ -263,13 +208,7 @@ auto gen_flow_step(const flow_model&) -> rc::Gen<std::shared_ptr<const flow_comm
 auto gen_ops() { return rc::gen::container<std::vector<op>>(gen_op(3, true)); }
 const std::vector<std::string> all_skus{"S0", "S1", "S2"};
 
-auto known(application& app) -> std::vector<std::string> {
-    std::vector<std::string> out;
-    for (const auto& s : all_skus) {
-        if (app.store.read(sku{s}, [](const product&) {})) out.push_back(s);
-    }
-    return out;
-}
+auto known(application& app) -> std::vector<std::string> { return app.known(all_skus); }
 
 }  // namespace
 
