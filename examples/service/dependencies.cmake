@@ -53,3 +53,4 @@ if(TARGET allocation::postgres)
 else()
   message(STATUS "allocation-service: built without PostgreSQL (libpqxx not found)")
 endif()
+include("${CMAKE_CURRENT_LIST_DIR}/openapi.cmake")  # the API document, embedded
