@@ -5,9 +5,11 @@
 #include <allocation/adapters/memory/allocations_view.hpp>
 #include <allocation/adapters/memory/notifications.hpp>
 #include <allocation/adapters/memory/unit_of_work.hpp>
+#include <allocation/strategies/fefo.hpp>
 
 #include <doctest/doctest.h>
 
+#include <map>
 #include <variant>
 
 using namespace allocation;
@@ -49,5 +51,90 @@ TEST_CASE("bootstrap connects notifications, the read model and the publisher") 
         CHECK(messages[0].channel == "line_allocated");
         CHECK(std::get<events::allocated>(messages[0].event).order == order_id{"o1"});
     }
+}
+
+TEST_CASE("products the bus creates get the strategy given to bootstrap: a FEFO calendar set by the caller") {
+    using fefo_product = basic_product<basic_fefo<manual_calendar>>;
+    memory::store<fefo_product> store;
+    const auto day = [](unsigned d) { return date{std::chrono::year{2030}, std::chrono::month{1}, std::chrono::day{d}}; };
+    manual_calendar calendar{day(10)};
+    auto bus = bootstrap(store, {}, with_strategy(basic_fefo<manual_calendar>{calendar}));
+    REQUIRE(bus.handle(commands::create_batch{
+        .ref = batch_ref{"expired"}, .sku = sku{"MILK"}, .qty = quantity{10}, .expires = day(9)}));
+    REQUIRE(bus.handle(commands::create_batch{
+        .ref = batch_ref{"fresh"}, .sku = sku{"MILK"}, .qty = quantity{10}, .expires = day(20)}));
+    CHECK(bus.handle(commands::allocate{order_id{"o1"}, sku{"MILK"}, quantity{4}}).value() == batch_ref{"fresh"});
+    CHECK(bus.handle(commands::allocate{order_id{"o2"}, sku{"MILK"}, quantity{7}}).error() == errc::out_of_stock);
+    SUBCASE("moving the calendar back makes the batch eligible again") {
+        calendar.set(day(1));
+        CHECK(bus.handle(commands::allocate{order_id{"o3"}, sku{"MILK"}, quantity{4}}).value() == batch_ref{"expired"});
+    }
+}
+
+namespace {
+// Traits whose order lines carry the customer's warehouse.
+struct warehouse_traits : default_traits {
+    struct line_context_type {
+        int warehouse = 0;
+    };
+};
+// Prefers batches stored in the line's warehouse (a map configured at run time), then
+// warehouse_first.
+struct nearest_warehouse {
+    std::map<batch_ref, int> warehouse_of;
+
+    template <class Batch>
+    auto prefers(const Batch& a, const Batch& b) const -> bool {
+        return warehouse_first{}.prefers(a, b);
+    }
+    template <class Batch, class Line>
+    auto prefers(const Batch& a, const Batch& b, const Line& line) const -> bool {
+        const bool a_near = at(a.ref()) == line.context.warehouse;
+        const bool b_near = at(b.ref()) == line.context.warehouse;
+        if (a_near != b_near) return a_near;
+        return prefers(a, b);
+    }
+    auto at(const batch_ref& ref) const -> int {
+        const auto it = warehouse_of.find(ref);
+        return it == warehouse_of.end() ? 0 : it->second;
+    }
+};
+}  // namespace
+
+TEST_CASE("a strategy sees the line it places with the caller's context: the ship-to warehouse") {
+    using product_type = basic_product<nearest_warehouse, warehouse_traits>;
+    memory::store<product_type> store;
+    nearest_warehouse strategy;
+    strategy.warehouse_of = {{batch_ref{"paris"}, 1}, {batch_ref{"lyon"}, 2}};
+    auto bus = bootstrap(store, {}, with_strategy(strategy));
+    using create = commands::basic_create_batch<warehouse_traits>;
+    using alloc = commands::basic_allocate<warehouse_traits>;
+    REQUIRE(bus.handle(create{.ref = batch_ref{"paris"}, .sku = sku{"LAMP"}, .qty = quantity{5}}));
+    REQUIRE(bus.handle(create{.ref = batch_ref{"lyon"}, .sku = sku{"LAMP"}, .qty = quantity{5}}));
+    CHECK(bus.handle(alloc{.order = order_id{"o1"}, .sku = sku{"LAMP"}, .qty = quantity{1}, .context = {.warehouse = 2}})
+              .value() == batch_ref{"lyon"});
+    CHECK(bus.handle(alloc{.order = order_id{"o2"}, .sku = sku{"LAMP"}, .qty = quantity{1}, .context = {.warehouse = 1}})
+              .value() == batch_ref{"paris"});
+    CHECK(bus.handle(alloc{.order = order_id{"o3"}, .sku = sku{"LAMP"}, .qty = quantity{1}}).value() == batch_ref{"paris"});
+    CHECK(bus.handle(alloc{.order = order_id{"o4"}, .sku = sku{"LAMP"}, .qty = quantity{4}, .context = {.warehouse = 2}})
+              .value() == batch_ref{"lyon"});
+    CHECK(bus.handle(alloc{.order = order_id{"o5"}, .sku = sku{"LAMP"}, .qty = quantity{2}, .context = {.warehouse = 2}})
+              .value() == batch_ref{"paris"});  // Lyon is empty: the line goes where stock is
+    const auto order = bus.handle(commands::basic_allocate_order<warehouse_traits>{
+        .order = order_id{"o6"}, .lines = {{.sku = sku{"LAMP"}, .qty = quantity{1}}}, .context = {.warehouse = 1}});
+    CHECK(order.value().at(0).batch == batch_ref{"paris"});
+}
+
+TEST_CASE("a product factory given to bootstrap makes every product the bus creates") {
+    memory::store<> store;
+    int made = 0;
+    auto bus = bootstrap(store, {}, with_product_factory([&](const sku& code, const replenishment&) {
+        ++made;
+        return product{code, replenishment{.reorder_point = quantity{3}, .max_level = std::nullopt, .multiple = std::nullopt}};
+    }));
+    REQUIRE(bus.handle(commands::create_batch{.ref = batch_ref{"b1"}, .sku = sku{"LAMP"}, .qty = quantity{5}}));
+    REQUIRE(bus.handle(commands::create_batch{.ref = batch_ref{"b2"}, .sku = sku{"LAMP"}, .qty = quantity{5}}));
+    CHECK(made == 1);
+    store.read(sku{"LAMP"}, [](const product& p) { CHECK(p.replenishment().reorder_point == quantity{3}); });
 }
 }

@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: MIT
 #include <allocation/bus/message_bus.hpp>
 
+#include <allocation/bus/bootstrap.hpp>
+
 #include <allocation/adapters/memory/unit_of_work.hpp>
 
 #include <doctest/doctest.h>
@@ -45,7 +47,7 @@ static_assert(unit_of_work_factory<flaky_store>);
 
 struct fixture {
     memory::store<> store;
-    basic_message_bus<memory::store<>> bus{store, retry_policy{}, [](std::string_view) {}};
+    basic_message_bus<memory::store<>> bus = bootstrap(store, {.retry = {}, .log = [](std::string_view) {}});
     fixture() {
         REQUIRE(bus.handle(commands::create_batch{.ref = batch_ref{"warehouse"}, .sku = sku{"CHAIR"}, .qty = quantity{10}}));
         REQUIRE(bus.handle(commands::create_batch{
@@ -161,6 +163,30 @@ TEST_CASE_FIXTURE(fixture, "lines taken from a shrunk batch are reallocated to o
         CHECK(p.find_batch(batch_ref{"warehouse"})->allocated() == quantity{6});
         CHECK(p.find_batch(batch_ref{"ship"})->allocated() == quantity{4});
     });
+}
+
+TEST_CASE_FIXTURE(fixture, "an observer may send commands, and the events they raise join the queue after the others") {
+    std::vector<std::string> seen;
+    bus.on<events::allocated>([&](const events::allocated& e) {
+        seen.push_back(fmt::format("allocated {}", e.order));
+        if (e.order == order_id{"o1"}) {
+            REQUIRE(bus.sender().handle(commands::allocate{order_id{"o1-spare"}, sku{"LAMP"}, quantity{1}}));
+        }
+    });
+    bus.on<events::allocated>([&](const events::allocated& e) { seen.push_back(fmt::format("second {}", e.order)); });
+    REQUIRE(bus.handle(commands::allocate{order_id{"o1"}, sku{"LAMP"}, quantity{1}}));
+    CHECK(seen == std::vector<std::string>{"allocated o1", "second o1", "allocated o1-spare", "second o1-spare"});
+}
+
+TEST_CASE_FIXTURE(fixture, "a bus moved elsewhere keeps serving its observers' commands") {
+    auto moved = std::move(bus);
+    int spare = 0;
+    moved.on<events::allocated>([&, sender = &moved.sender()](const events::allocated& e) {
+        if (e.order == order_id{"o1"}) spare += sender->handle(commands::allocate{order_id{"o2"}, sku{"LAMP"}, quantity{1}}) ? 1 : 0;
+    });
+    auto again = std::move(moved);
+    REQUIRE(again.handle(commands::allocate{order_id{"o1"}, sku{"LAMP"}, quantity{1}}));
+    CHECK(spare == 1);
 }
 
 TEST_CASE("a command that meets a conflict is retried, then the conflict is reported") {

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <allocation/bus/message_bus.hpp>
+#include <allocation/domain/commands.hpp>
 #include <allocation/domain/events.hpp>
 #include <allocation/ports/allocations_view.hpp>
 #include <allocation/ports/notifications.hpp>
@@ -28,7 +29,51 @@ struct bootstrap_options {
     logger log = detail::log_to_stderr;
 };
 
+/// A bootstrap() argument: every product the bus creates gets a copy of `strategy` (see
+/// basic_message_bus::set_strategy).
+template <class Strategy>
+struct strategy_choice {
+    Strategy strategy;
+};
+template <class Strategy>
+[[nodiscard]] auto with_strategy(Strategy strategy) -> strategy_choice<Strategy> {
+    return {std::move(strategy)};
+}
+
+/// A bootstrap() argument: the products the bus creates are made by `make(sku, default_rule)`
+/// (see basic_message_bus::set_product_factory).
+template <class F>
+struct product_factory_choice {
+    F make;
+};
+template <class F>
+[[nodiscard]] auto with_product_factory(F make) -> product_factory_choice<F> {
+    return {std::move(make)};
+}
+
 namespace detail {
+
+template <class T>
+inline constexpr bool is_product_choice_v = false;
+template <class S>
+inline constexpr bool is_product_choice_v<strategy_choice<S>> = true;
+template <class F>
+inline constexpr bool is_product_choice_v<product_factory_choice<F>> = true;
+
+// Reallocates each line a batch gave back when it shrank (mission rule 6), through the bus, so
+// with its retries; a line no batch can take is out of stock, an answer rather than a failure.
+template <class Bus>
+void reallocate_shrunk_lines(Bus& bus) {
+    using traits = typename Bus::traits_type;
+    using deallocated = events::basic_deallocated<traits>;
+    auto* sender = &bus.sender();
+    bus.template on<deallocated>([sender](const deallocated& e) -> result<void> {
+        if (e.reason != deallocation_reason::batch_shrunk) return success();
+        auto r = sender->handle(commands::basic_allocate<traits>{.order = e.order, .sku = e.sku, .qty = e.qty});
+        if (!r && r.error() != errc::out_of_stock) return r.error();
+        return success();
+    });
+}
 
 template <class T>
 struct unwrapped {
@@ -76,7 +121,7 @@ void publish_if_supported(Bus& bus, const std::shared_ptr<Holder>& holder) {
 }
 
 template <class Bus, class Dependency>
-void wire(Bus& bus, const bootstrap_options& options, Dependency&& dependency) {
+void wire_adapter(Bus& bus, const bootstrap_options& options, Dependency&& dependency) {
     using traits = typename Bus::traits_type;
     using holder_type = std::decay_t<Dependency>;
     using target = typename unwrapped<holder_type>::type;
@@ -112,6 +157,27 @@ void wire(Bus& bus, const bootstrap_options& options, Dependency&& dependency) {
     publish_if_supported<Bus, events::basic_low_stock<traits>>(bus, holder);
 }
 
+// Sets how the bus makes products (with_strategy, with_product_factory).
+template <class Bus, class Choice>
+void choose_products(Bus& bus, Choice&& choice) {
+    if constexpr (requires { choice.strategy; }) {
+        static_assert(std::is_convertible_v<decltype(choice.strategy), typename Bus::strategy_type>,
+                      "with_strategy(s): s must be the strategy type of the store's products");
+        bus.set_strategy(std::forward<Choice>(choice).strategy);
+    } else {
+        bus.set_product_factory(std::forward<Choice>(choice).make);
+    }
+}
+
+template <class Bus, class Dependency>
+void wire(Bus& bus, const bootstrap_options& options, Dependency&& dependency) {
+    if constexpr (is_product_choice_v<std::decay_t<Dependency>>) {
+        choose_products(bus, std::forward<Dependency>(dependency));
+    } else {
+        wire_adapter(bus, options, std::forward<Dependency>(dependency));
+    }
+}
+
 }  // namespace detail
 
 /// Builds the message bus of an application: commands run in units of work of `store`, and each
@@ -120,6 +186,8 @@ void wire(Bus& bus, const bootstrap_options& options, Dependency&& dependency) {
 /// - allocations_view: kept up to date from Allocated and Deallocated (each rewrites the line's
 ///   rows from its product, read in a unit of work, so concurrent writers cannot leave it stale);
 /// - event_publisher: given Allocated, and Deallocated, OutOfStock, LowStock where it takes them.
+/// - with_strategy(s) / with_product_factory(f): how the products the bus creates are made;
+/// and always the observer that reallocates the lines of a shrunk batch (after the others).
 /// Dependencies are moved into the bus; pass the ones you keep (a view you query) with std::ref.
 /// Returns a basic_message_bus<Store>. (The return type is deduced so that clang reports an
 /// unsatisfied unit_of_work_factory instead of failing on basic_message_bus<Store> first.)
@@ -127,6 +195,7 @@ template <unit_of_work_factory Store, class... Dependencies>
 auto bootstrap(Store& store, bootstrap_options options, Dependencies&&... dependencies) {
     basic_message_bus<Store> bus(store, options.retry, options.log);
     (detail::wire(bus, options, std::forward<Dependencies>(dependencies)), ...);
+    detail::reallocate_shrunk_lines(bus);
     return bus;
 }
 

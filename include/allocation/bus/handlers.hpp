@@ -55,12 +55,12 @@ auto record(Uow& uow, const std::string& message_id, const R& r) -> result<void>
 }
 }  // namespace detail
 
-/// Adds a batch, creating its product with `rule` when the SKU is new. The same batch sent again
-/// succeeds without change.
+/// Adds a batch, creating its product with `make(sku)` when the SKU is new. The same batch sent
+/// again succeeds without change.
 /// Errors: errc::invalid_identifier, invalid_quantity, duplicate_batch, storage errors.
-template <unit_of_work Uow>
-auto create_batch(const commands::basic_create_batch<traits_of<Uow>>& cmd, Uow& uow,
-                  const basic_replenishment<traits_of<Uow>>& rule = {}) -> result<void> {
+template <unit_of_work Uow, class Make>
+    requires std::is_invocable_r_v<product_t<Uow>, Make&, const typename product_t<Uow>::sku_type&>
+auto create_batch(const commands::basic_create_batch<traits_of<Uow>>& cmd, Uow& uow, Make&& make) -> result<void> {
     using product_type = product_t<Uow>;
     ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.ref));
     ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.sku));
@@ -72,7 +72,7 @@ auto create_batch(const commands::basic_create_batch<traits_of<Uow>>& cmd, Uow& 
     if (product == nullptr) {
         // Another writer may have created the product since get(): a conflict, which the bus
         // retries (and then finds the product).
-        if (auto r = uow.products().add(product_type{cmd.sku, rule}); !r) {
+        if (auto r = uow.products().add(make(cmd.sku)); !r) {
             return detail::abandon(uow, r.error() == errc::duplicate_product ? make_error_code(errc::conflict) : r.error());
         }
         ALLOCATION_TRY(added, uow.products().get(cmd.sku));
@@ -82,6 +82,14 @@ auto create_batch(const commands::basic_create_batch<traits_of<Uow>>& cmd, Uow& 
         return detail::abandon(uow, r.error());
     }
     return uow.commit();
+}
+
+/// Adds a batch, creating its product with `rule` (and a default strategy) when the SKU is new.
+template <unit_of_work Uow>
+auto create_batch(const commands::basic_create_batch<traits_of<Uow>>& cmd, Uow& uow,
+                  const basic_replenishment<traits_of<Uow>>& rule = {}) -> result<void> {
+    using product_type = product_t<Uow>;
+    return create_batch(cmd, uow, [&](const typename product_type::sku_type& code) { return product_type{code, rule}; });
 }
 
 /// Allocates one order line and commits; returns the chosen batch. A line already allocated is
@@ -99,7 +107,7 @@ auto allocate(const commands::basic_allocate<traits_of<Uow>>& cmd, Uow& uow)
     if (answer) return std::move(*answer);
     ALLOCATION_TRY(product, uow.products().get(cmd.sku));
     if (product == nullptr) return errc::invalid_sku;
-    auto ref = product->allocate({cmd.order, cmd.sku, cmd.qty});
+    auto ref = product->allocate({cmd.order, cmd.sku, cmd.qty, cmd.context});
     if (!ref && ref.error() != errc::out_of_stock) return detail::abandon(uow, ref.error());
     if (auto r = detail::record(uow, cmd.message_id, ref); !r) return detail::abandon(uow, r.error());
     ALLOCATION_TRYV(uow.commit());
@@ -118,7 +126,7 @@ auto allocate_split(const commands::basic_allocate_split<traits_of<Uow>>& cmd, U
     ALLOCATION_TRYV(validate::line_quantity<traits_of<Uow>>(cmd.qty));
     ALLOCATION_TRY(product, uow.products().get(cmd.sku));
     if (product == nullptr) return errc::invalid_sku;
-    auto parts = product->allocate_split({cmd.order, cmd.sku, cmd.qty});
+    auto parts = product->allocate_split({cmd.order, cmd.sku, cmd.qty, cmd.context});
     if (!parts && parts.error() != errc::out_of_stock) return detail::abandon(uow, parts.error());
     ALLOCATION_TRYV(uow.commit());
     return parts;
@@ -207,7 +215,7 @@ auto allocate_order(const commands::basic_allocate_order<traits_of<Uow>>& cmd, U
         ALLOCATION_TRY(found, uow.products().get(line.sku));
         product_type* product = found;
         if (product == nullptr) return detail::abandon(uow, errc::invalid_sku);
-        auto ref = product->allocate({cmd.order, line.sku, line.qty});
+        auto ref = product->allocate({cmd.order, line.sku, line.qty, cmd.context});
         if (!ref) {
             if (ref.error() != errc::out_of_stock) return detail::abandon(uow, ref.error());
             // Undo the lines already allocated, then record the OutOfStock event alone.
@@ -215,7 +223,7 @@ auto allocate_order(const commands::basic_allocate_order<traits_of<Uow>>& cmd, U
             ALLOCATION_TRY(again, uow.products().get(line.sku));
             product = again;
             if (product == nullptr) return detail::abandon(uow, errc::invalid_sku);
-            if (product->allocate({cmd.order, line.sku, line.qty})) return detail::abandon(uow, errc::conflict);
+            if (product->allocate({cmd.order, line.sku, line.qty, cmd.context})) return detail::abandon(uow, errc::conflict);
             const result<std::vector<basic_line_allocation<traits>>> failed{errc::out_of_stock};
             if (auto r = detail::record(uow, cmd.message_id, failed); !r) return detail::abandon(uow, r.error());
             ALLOCATION_TRYV(uow.commit());

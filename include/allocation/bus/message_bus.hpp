@@ -107,12 +107,14 @@ struct signal_set<std::variant<Events...>> {
 /// The message bus. Commands go to exactly one handler (bus/handlers.hpp) in a unit of work of
 /// the store; the result reaches the caller. The events the unit of work committed then go, in
 /// order, to every observer connected for their type (Boost.Signals2); one observer failing or
-/// throwing is logged and does not stop the others. A Deallocated event whose batch shrank makes
-/// the bus reallocate the line, and the events of that are handled in the same queue. Commands
-/// that meet errc::conflict are retried as the retry_policy says.
+/// throwing is logged and does not stop the others. An observer may send commands to the bus
+/// (through sender()); the events those raise join the same queue, after the ones already in it.
+/// Commands that meet errc::conflict are retried as the retry_policy says: that is the one retry
+/// of the library, for commands sent by callers and by observers alike. bootstrap() connects the
+/// observer that reallocates the lines of a shrunk batch.
 ///
 /// handle() may be called from several threads at once when the store allows it (the in-memory
-/// store does); connect observers before that.
+/// store does); connect observers and set the product factory before that.
 /// @tparam Store a unit_of_work_factory.
 template <unit_of_work_factory Store>
 class basic_message_bus {
@@ -122,65 +124,191 @@ public:
     using product_type = product_t<uow_type>;
     using traits_type = typename product_type::traits_type;
     using event_type = typename product_type::event_type;
+    using sku_type = typename product_type::sku_type;
     using batch_ref_type = typename product_type::batch_ref_type;
+    using strategy_type = typename product_type::strategy_type;
     using replenishment_type = basic_replenishment<traits_type>;
+    /// Makes the product of a new SKU with the default replenishment rule.
+    using product_factory = std::function<product_type(const sku_type&, const replenishment_type&)>;
+
+    /// The bus as its observers see it: the same handle() of commands, at an address that moving
+    /// the bus does not change. Valid as long as the bus.
+    class sender_type {
+    public:
+        sender_type(const sender_type&) = delete;
+        auto operator=(const sender_type&) -> sender_type& = delete;
+
+        auto handle(const commands::basic_create_batch<traits_type>& cmd) -> result<void> {
+            return run([&](uow_type& uow) {
+                return handlers::create_batch(cmd, uow, [&](const sku_type& code) { return make_(code, rule_); });
+            });
+        }
+        auto handle(const commands::basic_allocate<traits_type>& cmd) -> result<batch_ref_type> {
+            return run([&](uow_type& uow) { return handlers::allocate(cmd, uow); });
+        }
+        auto handle(const commands::basic_allocate_split<traits_type>& cmd)
+            -> result<std::vector<basic_line_allocation<traits_type>>> {
+            return run([&](uow_type& uow) { return handlers::allocate_split(cmd, uow); });
+        }
+        auto handle(const commands::basic_deallocate<traits_type>& cmd) -> result<batch_ref_type> {
+            return run([&](uow_type& uow) { return handlers::deallocate(cmd, uow); });
+        }
+        auto handle(const commands::basic_change_batch_quantity<traits_type>& cmd) -> result<void> {
+            return run([&](uow_type& uow) { return handlers::change_batch_quantity(cmd, uow); });
+        }
+        auto handle(const commands::basic_allocate_order<traits_type>& cmd)
+            -> result<std::vector<basic_line_allocation<traits_type>>> {
+            return run([&](uow_type& uow) { return handlers::allocate_order(cmd, uow); });
+        }
+        auto handle(const commands::basic_set_replenishment<traits_type>& cmd) -> result<void> {
+            return run([&](uow_type& uow) { return handlers::set_replenishment(cmd, uow); });
+        }
+        auto handle(event_type e) -> std::size_t {
+            std::deque<event_type> queue;
+            queue.push_back(std::move(e));
+            return drain(queue);
+        }
+
+        /// Runs `handler(uow)` in a unit of work of the store, tried again on errc::conflict as the
+        /// retry policy says, then hands the events it committed to their observers.
+        template <class F>
+        auto run(F&& handler) -> std::invoke_result_t<F&, uow_type&> {
+            for (int attempt = 1;; ++attempt) {
+                std::vector<event_type> raised;
+                auto r = attempt_once(handler, raised);
+                if (!r && r.error() == errc::conflict && attempt < retry_.attempts) {
+                    std::this_thread::sleep_for(retry_.wait_after(attempt));
+                    continue;
+                }
+                if (!raised.empty()) {
+                    if (draining_.owner == this) {
+                        // Sent by an observer: the events join the queue being drained.
+                        for (auto& e : raised) draining_.queue->push_back(std::move(e));
+                    } else {
+                        std::deque<event_type> queue(std::make_move_iterator(raised.begin()),
+                                                     std::make_move_iterator(raised.end()));
+                        drain(queue);
+                    }
+                }
+                return r;
+            }
+        }
+
+        [[nodiscard]] auto store() noexcept -> Store& { return *store_; }
+
+    private:
+        friend class basic_message_bus;
+
+        sender_type(Store& store, retry_policy retry, logger log)
+            : store_(&store), retry_(retry), log_(std::move(log)), signals_(&log_) {}
+
+        // One try in its own unit of work, which is gone (its products released) before any
+        // observer runs.
+        template <class F>
+        auto attempt_once(F& handler, std::vector<event_type>& raised) -> std::invoke_result_t<F&, uow_type&> {
+            auto uow = store_->begin();
+            auto r = handler(uow);
+            raised = uow.collect_new_events();
+            return r;
+        }
+
+        auto drain(std::deque<event_type>& queue) -> std::size_t {
+            const auto outer = draining_;
+            draining_ = {this, &queue};
+            std::size_t failures = 0;
+            while (!queue.empty()) {
+                auto e = std::move(queue.front());
+                queue.pop_front();
+                std::visit([&](const auto& ev) {
+                    using ev_type = std::remove_cvref_t<decltype(ev)>;
+                    failures += std::get<detail::observer_signal<ev_type>>(signals_.signals)(ev);
+                }, e);
+            }
+            draining_ = outer;
+            return failures;
+        }
+
+        // The queue this thread is draining, and whose it is.
+        struct draining {
+            const sender_type* owner = nullptr;
+            std::deque<event_type>* queue = nullptr;
+        };
+        static inline thread_local draining draining_{};
+
+        Store* store_;
+        retry_policy retry_;
+        logger log_;  // the combiners point at it
+        detail::signal_set<event_type> signals_;
+        product_factory make_ = [](const sku_type& code, const replenishment_type& rule) {
+            return product_type{code, rule};
+        };
+        replenishment_type rule_{};
+    };
 
     /// A bus over `store`, which must outlive it.
     explicit basic_message_bus(Store& store, retry_policy retry = {}, logger log = detail::log_to_stderr)
-        : store_(&store),
-          retry_(retry),
-          log_(std::make_unique<logger>(std::move(log))),
-          signals_(std::make_unique<detail::signal_set<event_type>>(log_.get())) {}
+        : core_(new sender_type(store, retry, std::move(log))) {}
 
     /// The replenishment rule given to products the bus creates (CreateBatch of a new SKU).
-    void set_default_replenishment(replenishment_type rule) { default_rule_ = std::move(rule); }
+    void set_default_replenishment(replenishment_type rule) { core_->rule_ = std::move(rule); }
+    /// Every product the bus creates gets a copy of `strategy` (a FEFO strategy with its
+    /// calendar, a strategy configured at run time).
+    void set_strategy(strategy_type strategy) {
+        core_->make_ = [s = std::move(strategy)](const sku_type& code, const replenishment_type& rule) {
+            return product_type{code, rule, s};
+        };
+    }
+    /// The products the bus creates are made by `make(sku, default_rule)`: a strategy chosen per
+    /// SKU, a rule of the ERP's.
+    void set_product_factory(product_factory make) { core_->make_ = std::move(make); }
 
     /// Adds a batch (creating the product of a new SKU). See handlers::create_batch.
-    auto handle(const commands::basic_create_batch<traits_type>& cmd) -> result<void> {
-        return run([&](uow_type& uow) { return handlers::create_batch(cmd, uow, default_rule_); });
-    }
+    auto handle(const commands::basic_create_batch<traits_type>& cmd) -> result<void> { return core_->handle(cmd); }
     /// Allocates an order line; returns its batch. See handlers::allocate.
     auto handle(const commands::basic_allocate<traits_type>& cmd) -> result<batch_ref_type> {
-        return run([&](uow_type& uow) { return handlers::allocate(cmd, uow); });
+        return core_->handle(cmd);
     }
     /// Allocates an order line, split over batches when no batch takes it whole; returns the
     /// parts. See handlers::allocate_split.
     auto handle(const commands::basic_allocate_split<traits_type>& cmd)
         -> result<std::vector<basic_line_allocation<traits_type>>> {
-        return run([&](uow_type& uow) { return handlers::allocate_split(cmd, uow); });
+        return core_->handle(cmd);
     }
     /// Deallocates an order line; returns the batch it left. See handlers::deallocate.
     auto handle(const commands::basic_deallocate<traits_type>& cmd) -> result<batch_ref_type> {
-        return run([&](uow_type& uow) { return handlers::deallocate(cmd, uow); });
+        return core_->handle(cmd);
     }
-    /// Changes a batch's quantity, reallocating what no longer fits. See
-    /// handlers::change_batch_quantity.
+    /// Changes a batch's quantity; the lines that no longer fit are deallocated (and reallocated
+    /// by the observer bootstrap() connects). See handlers::change_batch_quantity.
     auto handle(const commands::basic_change_batch_quantity<traits_type>& cmd) -> result<void> {
-        return run([&](uow_type& uow) { return handlers::change_batch_quantity(cmd, uow); });
+        return core_->handle(cmd);
     }
     /// Allocates a whole order or nothing. See handlers::allocate_order.
     auto handle(const commands::basic_allocate_order<traits_type>& cmd)
         -> result<std::vector<basic_line_allocation<traits_type>>> {
-        return run([&](uow_type& uow) { return handlers::allocate_order(cmd, uow); });
+        return core_->handle(cmd);
     }
     /// Sets a product's replenishment rule. See handlers::set_replenishment.
     auto handle(const commands::basic_set_replenishment<traits_type>& cmd) -> result<void> {
-        return run([&](uow_type& uow) { return handlers::set_replenishment(cmd, uow); });
+        return core_->handle(cmd);
     }
 
     /// Hands an event to its observers (and everything that follows from it), as if a command
     /// had raised it. Returns the number of observers that failed.
-    auto handle(event_type e) -> std::size_t {
-        std::deque<event_type> queue;
-        queue.push_back(std::move(e));
-        return drain(queue);
+    auto handle(event_type e) -> std::size_t { return core_->handle(std::move(e)); }
+
+    /// Runs `handler(uow)` in a unit of work of the store with the bus's retries, then hands the
+    /// events it committed to their observers; returns what the handler returned.
+    template <class F>
+    auto run(F&& handler) -> std::invoke_result_t<F&, uow_type&> {
+        return core_->run(std::forward<F>(handler));
     }
 
     /// Connects an observer of `Event`: a callable taking `const Event&` and returning
     /// result<void> (or void). Observers run on the thread that handled the command.
     template <class Event, class F>
     auto on(F&& observer) -> boost::signals2::connection {
-        auto& sig = std::get<detail::observer_signal<Event>>(signals_->signals);
+        auto& sig = std::get<detail::observer_signal<Event>>(core_->signals_.signals);
         if constexpr (std::is_void_v<std::invoke_result_t<F&, const Event&>>) {
             return sig.connect([f = std::forward<F>(observer)](const Event& e) mutable -> result<void> {
                 f(e);
@@ -191,80 +319,14 @@ public:
         }
     }
 
+    /// The bus for observers that send commands (see sender_type).
+    [[nodiscard]] auto sender() noexcept -> sender_type& { return *core_; }
+
     /// The store commands run on.
-    [[nodiscard]] auto store() noexcept -> Store& { return *store_; }
+    [[nodiscard]] auto store() noexcept -> Store& { return *core_->store_; }
 
 private:
-    template <class F>
-    auto run(F&& handler) -> std::invoke_result_t<F&, uow_type&> {
-        for (int attempt = 1;; ++attempt) {
-            std::vector<event_type> raised;
-            auto r = attempt_once(handler, raised);
-            if (!r && r.error() == errc::conflict && attempt < retry_.attempts) {
-                std::this_thread::sleep_for(retry_.wait_after(attempt));
-                continue;
-            }
-            if (!raised.empty()) {
-                std::deque<event_type> queue(std::make_move_iterator(raised.begin()),
-                                             std::make_move_iterator(raised.end()));
-                drain(queue);
-            }
-            return r;
-        }
-    }
-
-    // One try in its own unit of work, which is gone (its products released) before any
-    // observer runs.
-    template <class F>
-    auto attempt_once(F& handler, std::vector<event_type>& raised) -> std::invoke_result_t<F&, uow_type&> {
-        auto uow = store_->begin();
-        auto r = handler(uow);
-        raised = uow.collect_new_events();
-        return r;
-    }
-
-    auto drain(std::deque<event_type>& queue) -> std::size_t {
-        std::size_t failures = 0;
-        while (!queue.empty()) {
-            auto e = std::move(queue.front());
-            queue.pop_front();
-            std::visit([&](const auto& ev) { failures += dispatch(ev, queue); }, e);
-        }
-        return failures;
-    }
-
-    template <class Event>
-    auto dispatch(const Event& e, std::deque<event_type>& queue) -> std::size_t {
-        auto failures = std::get<detail::observer_signal<Event>>(signals_->signals)(e);
-        if constexpr (std::is_same_v<Event, events::basic_deallocated<traits_type>>) {
-            if (e.reason == deallocation_reason::batch_shrunk) reallocate(e, queue);
-        }
-        return failures;
-    }
-
-    void reallocate(const events::basic_deallocated<traits_type>& e, std::deque<event_type>& queue) {
-        const commands::basic_allocate<traits_type> cmd{e.order, e.sku, e.qty};
-        for (int attempt = 1;; ++attempt) {
-            std::vector<event_type> raised;
-            auto handler = [&](uow_type& uow) { return handlers::allocate(cmd, uow); };
-            auto r = attempt_once(handler, raised);
-            for (auto& ev : raised) queue.push_back(std::move(ev));
-            if (!r && r.error() == errc::conflict && attempt < retry_.attempts) {
-                std::this_thread::sleep_for(retry_.wait_after(attempt));
-                continue;
-            }
-            if (!r && r.error() != errc::out_of_stock && *log_) {
-                (*log_)(fmt::format("reallocating order {} of {} failed: {}", e.order, e.sku, r.error().message()));
-            }
-            return;
-        }
-    }
-
-    Store* store_;
-    retry_policy retry_;
-    replenishment_type default_rule_{};
-    std::unique_ptr<logger> log_;  // stable address for the combiners
-    std::unique_ptr<detail::signal_set<event_type>> signals_;
+    std::unique_ptr<sender_type> core_;
 };
 
 }  // namespace allocation

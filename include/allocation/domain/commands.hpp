@@ -7,6 +7,7 @@
 #include <string>    // string
 #include <vector>    // vector
 
+#include <allocation/domain/traits.hpp>
 #include <allocation/domain/types.hpp>
 
 namespace allocation {
@@ -47,6 +48,8 @@ struct basic_allocate {
     /// Optional: a unit of work with an inbox (records_processed_messages) answers a message id
     /// it processed before with the stored result, without allocating again.
     std::string message_id{};
+    /// The caller's context of the line (line_context_t), seen by the strategy placing it.
+    [[no_unique_address]] line_context_t<Traits> context{};
 };
 
 /// Allocates one order line, split over several batches when no batch can take it whole (all
@@ -56,6 +59,8 @@ struct basic_allocate_split {
     typename Traits::order_id_type order{};
     typename Traits::sku_type sku{};
     typename Traits::quantity_type qty{};
+    /// As basic_allocate::context.
+    [[no_unique_address]] line_context_t<Traits> context{};
 };
 
 /// Removes an order line's allocation. `qty`, when given, must equal the allocated quantity.
@@ -89,6 +94,8 @@ struct basic_allocate_order {
     std::vector<basic_order_item<Traits>> lines{};
     /// Optional: as basic_allocate::message_id.
     std::string message_id{};
+    /// The caller's context, given to every line of the order (as basic_allocate::context).
+    [[no_unique_address]] line_context_t<Traits> context{};
 };
 
 /// Sets a product's replenishment rule.

@@ -165,15 +165,19 @@ public:
     [[nodiscard]] auto lines() const noexcept -> const line_map& {
         return lines_;
     }
-    /// Batches in the order the strategy prefers them (O(B log B)).
+    /// Batches in the order the strategy prefers them now (O(B log B)): a line goes to the first
+    /// of them that is eligible and can take it whole.
     [[nodiscard]] auto preference_order() const -> std::vector<const batch_type*> {
-        std::vector<const batch_type*> out;
-        out.reserve(batches_.size());
-        for (const auto& b : batches_) out.push_back(&b);
-        std::stable_sort(out.begin(), out.end(), [&](const batch_type* a, const batch_type* b) {
-            return static_cast<bool>(strategy_.prefers(*a, *b));
-        });
-        return out;
+        return sorted_by([&](const batch_type& a, const batch_type& b) { return strategy_.prefers(a, b); });
+    }
+    /// Batches in the order the strategy prefers them for `line` (its line preference when it has
+    /// one, see line_preference; else preference_order()).
+    [[nodiscard]] auto preference_order(const line_type& line) const -> std::vector<const batch_type*> {
+        if constexpr (line_preference<Strategy, batch_type, line_type>) {
+            return sorted_by([&](const batch_type& a, const batch_type& b) { return strategy_.prefers(a, b, line); });
+        } else {
+            return preference_order();
+        }
     }
 
     // -- commands ----------------------------------------------------------------------------
@@ -192,8 +196,7 @@ public:
             return result<batch_ref_type>{BOOST_OUTCOME_V2_NAMESPACE::in_place_type<batch_ref_type>,
                                           batches_[it->second.parts.front().batch].ref()};
         }
-        ensure_index();
-        const auto found = index_.find(strategy_, batches_, line.qty);
+        const auto found = choose(line);
         if (!found) {
             lines_.erase(it);
             events_.emplace_back(events::basic_out_of_stock<Traits>{line.order, line.sku, line.qty});
@@ -221,11 +224,10 @@ public:
             if (it->second.qty != line.qty) return errc::conflicting_resubmission;
             return parts_of(it->second);
         }
-        ensure_index();
         boost::container::small_vector<part, 4> plan;
-        if (const auto found = index_.find(strategy_, batches_, line.qty)) {
+        if (const auto found = choose(line)) {
             plan.push_back({static_cast<std::uint32_t>(*found), line.qty});
-        } else if (!detail::plan_split(index_, strategy_, std::span<const batch_type>(batches_), line.qty, plan)) {
+        } else if (!plan_split(line, plan)) {
             events_.emplace_back(events::basic_out_of_stock<Traits>{line.order, line.sku, line.qty});
             return errc::out_of_stock;
         }
@@ -423,6 +425,43 @@ private:
     // earlier ones rather than padding the list back to its old length.
     void forget_saved_events() noexcept {
         if (saved_) saved_->events = 0;
+    }
+
+    template <class Less>
+    auto sorted_by(const Less& less) const -> std::vector<const batch_type*> {
+        std::vector<const batch_type*> out;
+        out.reserve(batches_.size());
+        for (const auto& b : batches_) out.push_back(&b);
+        std::stable_sort(out.begin(), out.end(),
+                         [&](const batch_type* a, const batch_type* b) { return static_cast<bool>(less(*a, *b)); });
+        return out;
+    }
+
+    // The batch that takes `line` whole, or none: by the strategy's line preference when it has
+    // one (a scan), else through the index.
+    auto choose(const line_type& line) -> std::optional<std::size_t> {
+        const std::span<const batch_type> all(batches_);
+        if constexpr (line_preference<Strategy, batch_type, line_type>) {
+            return detail::scan_first(strategy_, all, line.qty, [&](const batch_type& a, const batch_type& b) {
+                return strategy_.prefers(a, b, line);
+            });
+        } else {
+            ensure_index();
+            return index_.find(strategy_, all, line.qty);
+        }
+    }
+
+    // Plans `line` split over batches (after choose() found none to take it whole).
+    template <class Parts>
+    auto plan_split(const line_type& line, Parts& plan) const -> bool {
+        const std::span<const batch_type> all(batches_);
+        if constexpr (line_preference<Strategy, batch_type, line_type>) {
+            return detail::plan_split_by(
+                strategy_, all, line.qty,
+                [&](const batch_type& a, const batch_type& b) { return strategy_.prefers(a, b, line); }, plan);
+        } else {
+            return detail::plan_split(index_, strategy_, all, line.qty, plan);
+        }
     }
 
     void ensure_index() {

@@ -61,6 +61,31 @@ concept has_text_form = requires(const Id& id, std::string_view text) {
     { id_text<Id>::from_text(text) } -> std::same_as<std::optional<Id>>;
 };
 
+// -- the caller's context of an order line ---------------------------------------------------------
+
+/// The context of an order line when the traits give none.
+struct no_context {
+    friend constexpr auto operator==(no_context, no_context) noexcept -> bool = default;
+};
+
+namespace detail {
+template <class Traits>
+struct line_context_of {
+    using type = no_context;
+};
+template <class Traits>
+    requires requires { typename Traits::line_context_type; }
+struct line_context_of<Traits> {
+    using type = typename Traits::line_context_type;
+};
+}  // namespace detail
+
+/// What a caller says about an order line beyond its order id, SKU and quantity (a ship-to
+/// warehouse, a priority), carried by the allocation commands to the line a strategy places:
+/// `Traits::line_context_type` when the traits give one, else no_context.
+template <class Traits>
+using line_context_t = typename detail::line_context_of<Traits>::type;
+
 // -- the pieces of domain_traits ----------------------------------------------------------------
 
 /// Traits name the five types: order_id_type, sku_type, batch_ref_type, quantity_type, date_type.

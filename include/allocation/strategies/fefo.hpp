@@ -54,6 +54,9 @@ private:
 /// @tparam Calendar has `today()` returning a date (system_calendar, manual_calendar).
 template <class Calendar>
 struct basic_fefo {
+    /// The order depends only on what is fixed when a batch is added (stable_batch_preference).
+    static constexpr bool stable_preference = true;
+
     Calendar calendar{};
 
     template <class Batch>

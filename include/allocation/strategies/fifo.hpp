@@ -14,6 +14,9 @@ namespace allocation {
 /// Served by the default ordered index (its stable sort keeps the order batches were added in),
 /// so an allocation is O(log B) however many early batches are full.
 struct fifo {
+    /// The order depends only on what is fixed when a batch is added (stable_batch_preference).
+    static constexpr bool stable_preference = true;
+
     template <class Batch>
     [[nodiscard]] constexpr auto prefers(const Batch&, const Batch&) const noexcept -> bool {
         return false;  // no batch before another: insertion order stands

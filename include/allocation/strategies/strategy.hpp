@@ -19,9 +19,37 @@ namespace allocation {
 
 /// A batch preference: `s.prefers(a, b)` is a strict weak order, true when batch `a` should be
 /// allocated before batch `b`. Batches it does not order keep the order they were added in.
+///
+/// What `prefers` may read: anything a batch exposes (its reference, SKU, ETA, expiry,
+/// purchased, allocated and available quantities, its allocations) and the strategy's own state,
+/// as they are when it is called; it must be a strict weak order at each moment. Whatever it
+/// reads, a product's preference_order() and allocate() agree: a line goes to the first batch of
+/// preference_order() that is eligible and can take it. How fast depends on what it reads:
+/// - a strategy that promises stable_batch_preference (its order depends only on what is fixed
+///   when a batch is added) is served by the ordered index: O(log B) per line;
+/// - any other is served by a scan of the batches: O(B) per line;
+/// - a strategy may bring its own index (`S::index<Batch>`, see batch_index), which then keeps
+///   that agreement itself (best_fit's does).
 template <class S, class Batch>
 concept batch_preference = requires(const S& s, const Batch& a, const Batch& b) {
     { s.prefers(a, b) } -> std::convertible_to<bool>;
+};
+
+/// Optional: `S::stable_preference` is true. A promise that `prefers` reads only what is fixed
+/// when a batch is added (its reference, SKU, ETA and expiry) and strategy state that does not
+/// change once products use it, so the batches' order never changes but when a batch is added.
+/// The shipped warehouse_first, fifo and fefo make it.
+template <class S>
+concept stable_batch_preference = requires {
+    requires static_cast<bool>(S::stable_preference);
+};
+
+/// Optional: `s.prefers(a, b, line)` orders the batches for one order line (its order id,
+/// quantity and the caller's context, see basic_order_line). The product uses it instead of
+/// prefers(a, b) to place that line, by a scan: O(B) per line.
+template <class S, class Batch, class Line>
+concept line_preference = requires(const S& s, const Batch& a, const Batch& b, const Line& line) {
+    { s.prefers(a, b, line) } -> std::convertible_to<bool>;
 };
 
 /// Optional: `s.eligible(b)` false keeps a batch from being allocated at all (an expired batch).
@@ -44,7 +72,71 @@ concept batch_index = std::default_initializable<I> &&
 
 namespace detail {
 
-/// The default index: batches sorted by the strategy's preference, under a segment tree of the
+/// Whether strategy `s` lets batch `b` be allocated (batch_eligibility; every batch otherwise).
+template <class S, class Batch>
+[[nodiscard]] auto eligible(const S& s, const Batch& b) -> bool {
+    if constexpr (batch_eligibility<S, Batch>) {
+        return static_cast<bool>(s.eligible(b));
+    } else {
+        return true;
+    }
+}
+
+/// The batch a line of `q` goes to under the order `less`: the most preferred eligible batch that
+/// can take it, the first added among equals (the first such batch of a stable sort by `less`).
+/// O(B).
+template <class S, class Batch, class Less>
+[[nodiscard]] auto scan_first(const S& s, std::span<const Batch> batches, typename Batch::quantity_type q,
+                              const Less& less) -> std::optional<std::size_t> {
+    std::optional<std::size_t> best;
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+        if (!batches[i].can_allocate(q) || !eligible(s, batches[i])) continue;
+        if (!best || static_cast<bool>(less(batches[i], batches[*best]))) best = i;
+    }
+    return best;
+}
+
+/// Plans a split of `q` over `batches` in the order `less` (a stable sort), each eligible batch
+/// taking what it has: appends (batch index, quantity) parts to `out`; false when they cannot
+/// cover `q`. O(B log B).
+template <class S, class Batch, class Less, class Parts>
+auto plan_split_by(const S& s, std::span<const Batch> batches, typename Batch::quantity_type q, const Less& less,
+                   Parts& out) -> bool {
+    std::vector<std::uint32_t> order(batches.size());
+    std::iota(order.begin(), order.end(), std::uint32_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+        return static_cast<bool>(less(batches[a], batches[b]));
+    });
+    auto remaining = detail::count(q);
+    for (const auto i : order) {
+        if (remaining == 0) break;
+        if (!eligible(s, batches[i])) continue;
+        const auto take = std::min(remaining, detail::count(batches[i].available()));
+        if (take <= 0) continue;
+        out.push_back({i, detail::make_quantity<typename Batch::quantity_type>(take)});
+        remaining -= take;
+    }
+    return remaining == 0;
+}
+
+/// The index of a strategy that makes no promise about what its preference reads: nothing is
+/// cached, each find scans the batches as they are (O(B)), so it always agrees with the
+/// strategy's order at that moment.
+template <class Batch>
+class scan_index {
+public:
+    template <class S>
+    void rebuild(const S&, std::span<const Batch>) noexcept {}
+    template <class S>
+    void update(const S&, std::span<const Batch>, std::size_t) noexcept {}
+    template <class S>
+    [[nodiscard]] auto find(const S& s, std::span<const Batch> batches, typename Batch::quantity_type q) const
+        -> std::optional<std::size_t> {
+        return scan_first(s, batches, q, [&](const Batch& a, const Batch& b) { return s.prefers(a, b); });
+    }
+};
+
+/// The index of a strategy with a stable preference (stable_batch_preference): batches sorted by the strategy's preference, under a segment tree of the
 /// largest available quantity in each range, so the first batch that can take a quantity is
 /// found in O(log B) however many batches are full. Updates are O(log B); a rebuild is
 /// O(B log B).
@@ -148,9 +240,7 @@ private:
 
     template <class S>
     static auto value(const S& s, const Batch& b) -> std::int64_t {
-        if constexpr (batch_eligibility<S, Batch>) {
-            if (!s.eligible(b)) return -1;
-        }
+        if (!eligible(s, b)) return -1;
         return detail::count(b.available());
     }
 
@@ -161,11 +251,19 @@ private:
 };
 
 template <class S, class Batch>
+concept brings_index = requires { typename S::template index<Batch>; };
+
+template <class S, class Batch>
 struct index_for {
+    using type = scan_index<Batch>;
+};
+template <class S, class Batch>
+    requires(stable_batch_preference<S> && !brings_index<S, Batch>)
+struct index_for<S, Batch> {
     using type = ordered_index<Batch>;
 };
 template <class S, class Batch>
-    requires requires { typename S::template index<Batch>; }
+    requires brings_index<S, Batch>
 struct index_for<S, Batch> {
     using type = typename S::template index<Batch>;
 };
@@ -191,30 +289,14 @@ auto plan_split(const Index& index, const S& s, std::span<const Batch> batches, 
     if constexpr (splitting_index<Index, S, Batch, Parts>) {
         return static_cast<bool>(index.plan_split(s, batches, q, out));
     } else {
-        std::vector<std::uint32_t> order(batches.size());
-        std::iota(order.begin(), order.end(), std::uint32_t{0});
-        std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-            return static_cast<bool>(s.prefers(batches[a], batches[b]));
-        });
-        auto remaining = detail::count(q);
-        for (const auto i : order) {
-            if (remaining == 0) break;
-            if constexpr (batch_eligibility<S, Batch>) {
-                if (!s.eligible(batches[i])) continue;
-            }
-            const auto take = std::min(remaining, detail::count(batches[i].available()));
-            if (take <= 0) continue;
-            out.push_back({i, detail::make_quantity<typename Batch::quantity_type>(take)});
-            remaining -= take;
-        }
-        return remaining == 0;
+        return plan_split_by(s, batches, q, [&](const Batch& a, const Batch& b) { return s.prefers(a, b); }, out);
     }
 }
 
 }  // namespace detail
 
 /// The index a product uses for strategy `S`: `S::index<Batch>` when the strategy brings its
-/// own, else the ordered segment-tree index.
+/// own, else the ordered segment-tree index for a stable preference, else a scan.
 template <class S, class Batch>
 using index_t = typename detail::index_for<S, Batch>::type;
 
