@@ -9,8 +9,10 @@
 #                                              postgres, memory)
 #
 # Environment: DURATION (10s), THREADS (wrk threads, 2), CONNECTIONS (64), SKUS (64),
-# SERVICE_THREADS (the service's --threads, 64; at least CONNECTIONS), BUILD_DIR
-# (build/service-release), REDIS (none: run without Redis, the events stay in the outbox).
+# SERVICE_THREADS (the service's --threads, 64), BUILD_DIR (build/service-release), REDIS
+# (none: run without Redis, the events stay in the outbox), BASELINE (the path of another
+# allocation-service executable, e.g. a build of an earlier commit: each run is measured with
+# it first, then with this build, and the ratio is printed).
 # Redis runs (redis-server on a free port) so the outbox
 # relay publishes every event during the run, as in production; PostgreSQL is a throwaway
 # cluster from scripts/postgres-test-server.sh with its durable settings (fsync,
@@ -78,11 +80,12 @@ if [ "${REDIS:-}" != none ] && command -v redis-server >/dev/null; then
     done
 fi
 
-# run NAME DATABASE_URL [service options...]
-run() {
-    local name=$1 url=$2 port result
-    shift 2
-    "$service" --port 0 --database "$url" --redis "$redis_url" --threads "$service_threads" "$@" \
+# measure EXECUTABLE NAME DATABASE_URL [service options...]
+measure() {
+    local exe=$1 name=$2 url=$3 port result
+    shift 3
+    case "$url" in sqlite://*) rm -f "${url#sqlite://}" "${url#sqlite://}-wal" "${url#sqlite://}-shm" ;; esac
+    "$exe" --port 0 --database "$url" --redis "$redis_url" --threads "$service_threads" "$@" \
         >"$work/$name.out" 2>"$work/$name.log" &
     service_pid=$!
     for _ in $(seq 100); do
@@ -105,9 +108,23 @@ run() {
     grep -h "transactions written" "$work/$name.log" | sed "s/^[^ ]* /$name: /" >&2 || true
     echo "$result" | awk -v name="$name" '{
         for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-        printf "%-14s req/s=%s p50=%sms p90=%sms p99=%sms max=%sms non2xx=%s socket_errors=%s\n",
+        printf "%-23s req/s=%s p50=%sms p90=%sms p99=%sms max=%sms non2xx=%s socket_errors=%s\n",
             name, v["req_per_s"], v["p50_ms"], v["p90_ms"], v["p99_ms"], v["max_ms"], v["non2xx"], v["socket_errors"]
-    }'
+    }' | tee -a "$work/lines"
+}
+
+# run NAME DATABASE_URL [service options...]: this build, after BASELINE when given.
+run() {
+    local name=$1
+    shift
+    if [ -n "${BASELINE:-}" ]; then
+        measure "$BASELINE" "$name-baseline" "$@"
+        measure "$service" "$name" "$@"
+        tail -n 2 "$work/lines" | awk '{ split($2, kv, "="); r[NR] = kv[2] } END {
+            if (r[1] > 0) printf "%-23s this build / baseline = %.2fx\n", "", r[2] / r[1] }'
+    else
+        measure "$service" "$name" "$@"
+    fi
 }
 
 echo "wrk -t$threads -c$connections -d$duration, $skus SKUs, --threads $service_threads, redis $redis_url, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2

@@ -8,7 +8,7 @@ packages=(
     g++ clang libfuzzer-14-dev libclang-rt-14-dev cmake ninja-build pkg-config ca-certificates
     libboost-dev libfmt-dev doctest-dev librapidcheck-dev libbenchmark-dev
     libsqlite3-dev libpqxx-dev libpq-dev libhiredis-dev
-    libcpp-httplib-dev nlohmann-json3-dev
+    nlohmann-json3-dev
     redis-server postgresql wrk gnuplot-nox
 )
 

@@ -51,9 +51,14 @@ struct config {
     /// SQLite: true waits for the disk (fsync) before a commit is answered; false answers once
     /// the OS has the write (survives a crash of the service, not of the machine).
     bool full_durability = true;
-    /// HTTP worker threads; cpp-httplib serves a kept-alive connection on one thread, so this is
-    /// also the most connections served at once.
+    /// Worker threads running requests' blocking work (the bus, storage); connections cost none.
     std::size_t threads = 64;
+    std::size_t io_threads = 1;        ///< threads reading and writing connections
+    std::size_t max_in_flight = 1024;  ///< requests at the workers at once; more are answered 503
+    bool json_log = false;             ///< one JSON object per log line
+    std::int64_t header_timeout_s = 10;  ///< a request's header section must arrive within this
+    std::int64_t body_timeout_s = 30;    ///< its body within this after the header
+    std::int64_t idle_timeout_s = 60;    ///< a kept-alive connection silent this long is closed
 };
 
 /// The program should stop at once: `--help` (code 0, text for stdout) or a bad option value
@@ -195,6 +200,14 @@ struct option_spec {
     std::string (*apply)(config&, std::string_view);
 };
 
+/// A whole number of seconds from 1 to 3600 into `out`; what is wrong with it, or nothing.
+inline auto seconds(std::string_view v, std::int64_t& out) -> std::string {
+    const auto n = parse_integer(v, 1, 3600);
+    if (!n) return "must be a whole number of seconds from 1 to 3600";
+    out = *n;
+    return {};
+}
+
 inline const std::vector<option_spec>& option_specs() {
     static const std::vector<option_spec> specs = {
         {"--host", "ALLOCATION_HOST", "127.0.0.1", "address to listen on",
@@ -239,11 +252,41 @@ inline const std::vector<option_spec>& option_specs() {
              return {};
          }},
         {"--threads", "ALLOCATION_THREADS", "64",
-         "HTTP worker threads, also the most connections served at once",
+         "worker threads running the requests' storage work (idle connections use none)",
          [](config& c, std::string_view v) -> std::string {
              const auto n = parse_integer(v, 1, 1024);
              if (!n) return "must be an integer from 1 to 1024";
              c.threads = static_cast<std::size_t>(*n);
+             return {};
+         }},
+        {"--io-threads", "ALLOCATION_IO_THREADS", "1", "threads reading and writing the connections",
+         [](config& c, std::string_view v) -> std::string {
+             const auto n = parse_integer(v, 1, 64);
+             if (!n) return "must be an integer from 1 to 64";
+             c.io_threads = static_cast<std::size_t>(*n);
+             return {};
+         }},
+        {"--max-in-flight", "ALLOCATION_MAX_IN_FLIGHT", "1024",
+         "requests handled at once; one more is answered 503",
+         [](config& c, std::string_view v) -> std::string {
+             const auto n = parse_integer(v, 1, 1'000'000);
+             if (!n) return "must be an integer from 1 to 1000000";
+             c.max_in_flight = static_cast<std::size_t>(*n);
+             return {};
+         }},
+        {"--header-timeout", "ALLOCATION_HEADER_TIMEOUT", "10",
+         "seconds a client has to send a request's headers; then it is disconnected",
+         [](config& c, std::string_view v) -> std::string { return seconds(v, c.header_timeout_s); }},
+        {"--body-timeout", "ALLOCATION_BODY_TIMEOUT", "30",
+         "seconds a client has to send a request's body after its headers; then it is disconnected",
+         [](config& c, std::string_view v) -> std::string { return seconds(v, c.body_timeout_s); }},
+        {"--idle-timeout", "ALLOCATION_IDLE_TIMEOUT", "60",
+         "seconds a kept-alive connection may stay silent before it is closed",
+         [](config& c, std::string_view v) -> std::string { return seconds(v, c.idle_timeout_s); }},
+        {"--log-format", "ALLOCATION_LOG_FORMAT", "text", "text, or json: one JSON object per log line",
+         [](config& c, std::string_view v) -> std::string {
+             if (v != "text" && v != "json") return "must be text or json";
+             c.json_log = v == "json";
              return {};
          }},
         {"--durability", "ALLOCATION_DURABILITY", "full",

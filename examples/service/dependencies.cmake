@@ -1,6 +1,7 @@
 # allocation-service — finds the service's dependencies and defines allocation_service_support,
-# an INTERFACE target with the service headers and what they need (cpp-httplib, nlohmann-json,
-# hiredis, threads, the SQLite adapter and, when libpqxx is found, the PostgreSQL adapter).
+# an INTERFACE target with the service headers and what they need (Boost.Beast and Boost.Asio
+# through allocation::allocation's Boost, nlohmann-json, hiredis, threads, the SQLite adapter and,
+# when libpqxx is found, the PostgreSQL adapter).
 # Included by examples/service and tests/service; once per configure.
 # SPDX-License-Identifier: MIT
 include_guard(GLOBAL)
@@ -13,13 +14,7 @@ if(NOT TARGET nlohmann_json::nlohmann_json)
 endif()
 find_package(PkgConfig QUIET)
 if(PKG_CONFIG_FOUND)
-  # Debian's libcpp-httplib-dev is the compiled build: link libcpp-httplib and take its
-  # CPPHTTPLIB_*_SUPPORT definitions from pkg-config, or the header and library disagree.
-  pkg_check_modules(allocation_service_httplib QUIET IMPORTED_TARGET GLOBAL cpp-httplib)
   pkg_check_modules(allocation_service_hiredis QUIET IMPORTED_TARGET GLOBAL hiredis)
-endif()
-if(NOT TARGET PkgConfig::allocation_service_httplib)
-  list(APPEND ALLOCATION_SERVICE_MISSING "cpp-httplib (libcpp-httplib-dev)")
 endif()
 if(NOT TARGET PkgConfig::allocation_service_hiredis)
   list(APPEND ALLOCATION_SERVICE_MISSING "hiredis (libhiredis-dev)")
@@ -41,7 +36,6 @@ add_library(allocation_service_support INTERFACE)
 target_include_directories(allocation_service_support INTERFACE "${CMAKE_CURRENT_LIST_DIR}")
 target_link_libraries(allocation_service_support INTERFACE
   allocation::allocation
-  PkgConfig::allocation_service_httplib
   nlohmann_json::nlohmann_json
   PkgConfig::allocation_service_hiredis
   allocation::sqlite

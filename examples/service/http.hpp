@@ -1,41 +1,31 @@
-// allocation-service — the HTTP API on cpp-httplib: routes, answers for every error, the
-// Idempotency-Key, one log line per request.
+// allocation-service — the HTTP API: its endpoints on a router, the answers for every error,
+// the Idempotency-Key. Independent of the server that carries the requests (http_server.hpp).
 // SPDX-License-Identifier: MIT
 #ifndef ALLOCATION_SERVICE_HTTP_HPP
 #define ALLOCATION_SERVICE_HTTP_HPP
 
-#include <chrono>        // steady_clock
-#include <cstddef>       // size_t
-#include <exception>     // exception_ptr, rethrow_exception
-#include <regex>         // regex, regex_match
 #include <string>        // string
-#include <string_view>   // string_view
 #include <system_error>  // error_code
 #include <utility>       // move
-#include <vector>        // vector
 
 #include <allocation/bus/message_bus.hpp>
 #include <allocation/error.hpp>
 #include <fmt/format.h>
-#include <httplib.h>
 
+#include "http_message.hpp"
 #include "idempotency.hpp"
 #include "json_api.hpp"
-#include "log.hpp"
+#include "router.hpp"
 
 namespace allocation::service {
 
-/// The largest request body accepted; a larger one is answered 413.
-inline constexpr std::size_t max_body_bytes = 1024 * 1024;
-
 namespace detail {
 
-inline void answer(httplib::Response& res, int status, std::string body) {
-    res.status = status;
-    res.set_content(std::move(body), "application/json");
+[[nodiscard]] inline auto answer(int status, std::string body) -> http_response {
+    return {status, std::move(body), "application/json", {}};
 }
 
-inline void answer_error(httplib::Response& res, const api_error& e) { answer(res, e.status, error_body(e.message)); }
+[[nodiscard]] inline auto answer_error(const api_error& e) -> http_response { return answer(e.status, error_body(e.message)); }
 
 /// Errors every endpoint maps the same way; the endpoint handles its own first.
 [[nodiscard]] inline auto common_error(std::error_code ec) -> api_error {
@@ -46,11 +36,6 @@ inline void answer_error(httplib::Response& res, const api_error& e) { answer(re
     if (ec == errc::storage_error) return {503, "storage is unavailable, retry the request"};
     return {500, fmt::format("internal error: {}", ec.message())};
 }
-
-struct route {
-    std::string method;
-    std::regex pattern;
-};
 
 }  // namespace detail
 
@@ -65,106 +50,61 @@ public:
     http_api(bus_type& bus, Store& store, View& view, idempotency_store& keys)
         : bus_(&bus), store_(&store), view_(&view), keys_(&keys) {}
 
-    /// Installs the routes, limits, error answers and logging on `server`.
-    void install(httplib::Server& server) {
-        post(server, "/allocate", &http_api::allocate);
-        post(server, "/add_batch", &http_api::add_batch);
-        post(server, "/orders", &http_api::allocate_order);
-        post(server, "/deallocate", &http_api::deallocate);
-        post(server, "/change_batch_quantity", &http_api::change_batch_quantity);
-        get(server, R"(/allocations/(.+))", &http_api::allocations);
-        get(server, R"(/products/(.+))", &http_api::product);
-        get(server, "/health", [](http_api&, const httplib::Request&, httplib::Response& res) {
-            detail::answer(res, 200, R"({"status":"ok"})");
-        });
-
-        server.set_payload_max_length(max_body_bytes);
-        server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-            request_start() = std::chrono::steady_clock::now();
-            return httplib::Server::HandlerResponse::Unhandled;
-        });
-        // Called for every answer of status >= 400; fills in those cpp-httplib made itself.
-        server.set_error_handler(httplib::Server::HandlerWithResponse(
-            [this](const httplib::Request& req, httplib::Response& res) {
-                if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-                fill_error(req, res);
-                return httplib::Server::HandlerResponse::Handled;
-            }));
-        server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-            std::string what = "unknown exception";
-            try {
-                std::rethrow_exception(ep);
-            } catch (const std::exception& e) {
-                what = e.what();
-            } catch (...) {
-            }
-            log("error: {} {} threw: {}", req.method, req.path, what);
-            detail::answer(res, 500, error_body("internal error"));
-        });
-        server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-            auto& start = request_start();
-            const auto took = start == std::chrono::steady_clock::time_point{}
-                                  ? 0.0
-                                  : std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-            start = {};
-            log("{} \"{} {}\" {} {}B {:.2f}ms", req.remote_addr, req.method, req.path, res.status, res.body.size(), took);
-        });
+    /// Adds the endpoints to `r`: one line each.
+    void install(router& r) {
+        post(r, "/allocate", &http_api::allocate);
+        post(r, "/add_batch", &http_api::add_batch);
+        post(r, "/orders", &http_api::allocate_order);
+        post(r, "/deallocate", &http_api::deallocate);
+        post(r, "/change_batch_quantity", &http_api::change_batch_quantity);
+        get(r, "/allocations/{orderid}", &http_api::allocations);
+        get(r, "/products/{sku}", &http_api::product);
+        r.get("/health", [](const http_request&, const route_params&) { return detail::answer(200, R"({"status":"ok"})"); },
+              router::work::immediate);
     }
 
 private:
-    using member_handler = void (http_api::*)(const httplib::Request&, httplib::Response&);
+    using post_handler = http_response (http_api::*)(const http_request&);
+    using get_handler = http_response (http_api::*)(const std::string&);
 
-    static auto request_start() -> std::chrono::steady_clock::time_point& {
-        thread_local std::chrono::steady_clock::time_point start{};
-        return start;
-    }
-
-    void post(httplib::Server& server, const std::string& path, member_handler h) {
-        routes_.push_back({"POST", std::regex(path)});
-        server.Post(path, [this, h](const httplib::Request& req, httplib::Response& res) {
-            with_idempotency(req, res, [&] { (this->*h)(req, res); });
+    /// A POST endpoint, behind the Idempotency-Key.
+    void post(router& r, std::string path, post_handler h) {
+        r.post(std::move(path), [this, h](const http_request& req, const route_params&) {
+            return with_idempotency(req, [&] { return (this->*h)(req); });
         });
     }
-    template <class F>
-    void get(httplib::Server& server, const std::string& pattern, F handler) {
-        routes_.push_back({"GET", std::regex(pattern)});
-        if constexpr (std::is_member_function_pointer_v<F>) {
-            server.Get(pattern, [this, handler](const httplib::Request& req, httplib::Response& res) { (this->*handler)(req, res); });
-        } else {
-            server.Get(pattern, [this, handler](const httplib::Request& req, httplib::Response& res) { handler(*this, req, res); });
-        }
+    /// A GET endpoint of one path parameter.
+    void get(router& r, std::string pattern, get_handler h) {
+        r.get(std::move(pattern), [this, h](const http_request&, const route_params& p) { return (this->*h)(p.front()); });
     }
 
     /// The Idempotency-Key of a POST: the first answer (other than 5xx) is replayed to the same
     /// request; another request under the key is answered 422.
     template <class F>
-    void with_idempotency(const httplib::Request& req, httplib::Response& res, F&& work) {
-        if (!req.has_header("Idempotency-Key")) {
-            work();
-            return;
-        }
-        const auto key = req.get_header_value("Idempotency-Key");
+    auto with_idempotency(const http_request& req, F&& work) -> http_response {
+        const auto* header = req.header("Idempotency-Key");
+        if (header == nullptr) return work();
+        const auto& key = *header;
         if (!is_valid_identifier(key)) {
-            detail::answer_error(res, {400, "Idempotency-Key must be 1 to 255 bytes of UTF-8 without control characters"});
-            return;
+            return detail::answer_error({400, "Idempotency-Key must be 1 to 255 bytes of UTF-8 without control characters"});
         }
         const auto claim = keys_->claim(key, request_fingerprint(req.method, req.path, req.body));
         switch (claim.outcome) {
-            case idempotency_claim::kind::replay:
-                res.set_header("Idempotent-Replayed", "true");
-                detail::answer(res, claim.response.status, claim.response.body);
-                return;
+            case idempotency_claim::kind::replay: {
+                auto res = detail::answer(claim.response.status, claim.response.body);
+                res.headers.emplace_back("Idempotent-Replayed", "true");
+                return res;
+            }
             case idempotency_claim::kind::mismatch:
-                detail::answer_error(res, {422, fmt::format("Idempotency-Key {} was already used for another request", key)});
-                return;
+                return detail::answer_error({422, fmt::format("Idempotency-Key {} was already used for another request", key)});
             case idempotency_claim::kind::unavailable:
-                detail::answer_error(res, {503, "storage is unavailable, retry the request"});
-                return;
+                return detail::answer_error({503, "storage is unavailable, retry the request"});
             case idempotency_claim::kind::proceed:
                 break;
         }
+        http_response res;
         try {
-            work();
+            res = work();
         } catch (...) {
             keys_->abandon(key);
             throw;
@@ -172,139 +112,112 @@ private:
         if (res.status >= 500) {
             keys_->abandon(key);
         } else if (auto sent = keys_->complete(key, {res.status, res.body}); sent.status != res.status || sent.body != res.body) {
-            res.set_header("Idempotent-Replayed", "true");
-            detail::answer(res, sent.status, std::move(sent.body));
+            res = detail::answer(sent.status, std::move(sent.body));
+            res.headers.emplace_back("Idempotent-Replayed", "true");
         }
-    }
-
-    void fill_error(const httplib::Request& req, httplib::Response& res) const {
-        switch (res.status) {
-            case 404: {
-                std::string allowed;
-                for (const auto& r : routes_) {
-                    if (r.method != req.method && std::regex_match(req.path, r.pattern)) {
-                        allowed = r.method == "GET" ? "GET, HEAD" : r.method;
-                    }
-                }
-                if (!allowed.empty()) {
-                    res.set_header("Allow", allowed);
-                    detail::answer_error(res, {405, fmt::format("Method {} not allowed on {}; use {}", req.method, req.path, allowed)});
-                } else {
-                    detail::answer_error(res, {404, fmt::format("Not found: {} {}", req.method, req.path)});
-                }
-                return;
-            }
-            case 413:
-                detail::answer_error(res, {413, fmt::format("Request body larger than {} bytes", max_body_bytes)});
-                return;
-            case 414: detail::answer_error(res, {414, "Request URI too long"}); return;
-            case 400: detail::answer_error(res, {400, "Bad request"}); return;
-            default: detail::answer_error(res, {res.status, fmt::format("HTTP error {}", res.status)}); return;
-        }
+        return res;
     }
 
     // ---- endpoints ----------------------------------------------------------------------------
 
-    void add_batch(const httplib::Request& req, httplib::Response& res) {
+    auto add_batch(const http_request& req) -> http_response {
         auto cmd = parse_create_batch(req.body);
-        if (!cmd) return detail::answer_error(res, cmd.error());
+        if (!cmd) return detail::answer_error(cmd.error());
         if (auto r = bus_->handle(cmd.value()); !r) {
             if (r.error() == errc::duplicate_batch) {
-                return detail::answer_error(res, {409, fmt::format("Batch {} exists with other data", cmd.value().ref)});
+                return detail::answer_error({409, fmt::format("Batch {} exists with other data", cmd.value().ref)});
             }
-            return detail::answer_error(res, detail::common_error(r.error()));
+            return detail::answer_error(detail::common_error(r.error()));
         }
-        detail::answer(res, 201, batchref_body(cmd.value().ref));
+        return detail::answer(201, batchref_body(cmd.value().ref));
     }
 
-    void allocate(const httplib::Request& req, httplib::Response& res) {
+    auto allocate(const http_request& req) -> http_response {
         auto cmd = parse_allocate(req.body);
-        if (!cmd) return detail::answer_error(res, cmd.error());
+        if (!cmd) return detail::answer_error(cmd.error());
         const auto& c = cmd.value();
         auto r = bus_->handle(c);
-        if (r) return detail::answer(res, 202, batchref_body(r.value()));
+        if (r) return detail::answer(202, batchref_body(r.value()));
         const auto ec = r.error();
-        if (ec == errc::invalid_sku) return detail::answer_error(res, {400, fmt::format("Invalid sku {}", c.sku)});
-        if (ec == errc::out_of_stock) return detail::answer_error(res, {409, fmt::format("Out of stock for sku {}", c.sku)});
+        if (ec == errc::invalid_sku) return detail::answer_error({400, fmt::format("Invalid sku {}", c.sku)});
+        if (ec == errc::out_of_stock) return detail::answer_error({409, fmt::format("Out of stock for sku {}", c.sku)});
         if (ec == errc::conflicting_resubmission) {
             return detail::answer_error(
-                res, {409, fmt::format("Order {} already has sku {} allocated with another quantity", c.order, c.sku)});
+                {409, fmt::format("Order {} already has sku {} allocated with another quantity", c.order, c.sku)});
         }
-        detail::answer_error(res, detail::common_error(ec));
+        return detail::answer_error(detail::common_error(ec));
     }
 
-    void allocate_order(const httplib::Request& req, httplib::Response& res) {
+    auto allocate_order(const http_request& req) -> http_response {
         auto cmd = parse_allocate_order(req.body);
-        if (!cmd) return detail::answer_error(res, cmd.error());
+        if (!cmd) return detail::answer_error(cmd.error());
         const auto& c = cmd.value();
         auto r = bus_->handle(c);
-        if (r) return detail::answer(res, 202, order_body(c.order, r.value()));
+        if (r) return detail::answer(202, order_body(c.order, r.value()));
         const auto ec = r.error();
         if (ec == errc::invalid_sku) {
-            return detail::answer_error(res, {400, fmt::format("Invalid sku {}", unknown_sku(c))});
+            return detail::answer_error({400, fmt::format("Invalid sku {}", unknown_sku(c))});
         }
         if (ec == errc::out_of_stock) {
             return detail::answer_error(
-                res, {409, fmt::format("Out of stock: order {} cannot be allocated in full; nothing was allocated", c.order)});
+                {409, fmt::format("Out of stock: order {} cannot be allocated in full; nothing was allocated", c.order)});
         }
         if (ec == errc::conflicting_resubmission) {
             return detail::answer_error(
-                res, {409, fmt::format("Order {} already has a line allocated with another quantity", c.order)});
+                {409, fmt::format("Order {} already has a line allocated with another quantity", c.order)});
         }
-        detail::answer_error(res, detail::common_error(ec));
+        return detail::answer_error(detail::common_error(ec));
     }
 
-    void deallocate(const httplib::Request& req, httplib::Response& res) {
+    auto deallocate(const http_request& req) -> http_response {
         auto cmd = parse_deallocate(req.body);
-        if (!cmd) return detail::answer_error(res, cmd.error());
+        if (!cmd) return detail::answer_error(cmd.error());
         const auto& c = cmd.value();
         auto r = bus_->handle(c);
-        if (r) return detail::answer(res, 200, batchref_body(r.value()));
+        if (r) return detail::answer(200, batchref_body(r.value()));
         const auto ec = r.error();
         if (ec == errc::invalid_sku || ec == errc::not_allocated) {
-            return detail::answer_error(res, {404, fmt::format("Order {} has no allocated line of sku {}", c.order, c.sku)});
+            return detail::answer_error({404, fmt::format("Order {} has no allocated line of sku {}", c.order, c.sku)});
         }
         if (ec == errc::quantity_mismatch) {
             return detail::answer_error(
-                res, {409, fmt::format("Order {} has sku {} allocated with another quantity", c.order, c.sku)});
+                {409, fmt::format("Order {} has sku {} allocated with another quantity", c.order, c.sku)});
         }
-        detail::answer_error(res, detail::common_error(ec));
+        return detail::answer_error(detail::common_error(ec));
     }
 
-    void change_batch_quantity(const httplib::Request& req, httplib::Response& res) {
+    auto change_batch_quantity(const http_request& req) -> http_response {
         auto cmd = parse_change_batch_quantity(req.body);
-        if (!cmd) return detail::answer_error(res, cmd.error());
+        if (!cmd) return detail::answer_error(cmd.error());
         const auto& c = cmd.value();
         if (auto r = bus_->handle(c); !r) {
             if (r.error() == errc::unknown_batch) {
-                return detail::answer_error(res, {404, fmt::format("Unknown batch {}", c.ref)});
+                return detail::answer_error({404, fmt::format("Unknown batch {}", c.ref)});
             }
-            return detail::answer_error(res, detail::common_error(r.error()));
+            return detail::answer_error(detail::common_error(r.error()));
         }
-        detail::answer(res, 200, dump(json{{"batchref", c.ref.value}, {"qty", c.qty.value}}));
+        return detail::answer(200, dump(json{{"batchref", c.ref.value}, {"qty", c.qty.value}}));
     }
 
-    void allocations(const httplib::Request& req, httplib::Response& res) {
-        const std::string id = req.matches[1];
+    auto allocations(const std::string& id) -> http_response {
         if (!is_valid_identifier(id)) {
-            return detail::answer_error(res, {400, "orderid must be 1 to 255 bytes of UTF-8 without control characters"});
+            return detail::answer_error({400, "orderid must be 1 to 255 bytes of UTF-8 without control characters"});
         }
         auto rows = view_->get(order_id{id});
-        if (!rows) return detail::answer_error(res, detail::common_error(rows.error()));
-        if (rows.value().empty()) return detail::answer_error(res, {404, fmt::format("No allocations for order {}", id)});
-        detail::answer(res, 200, allocations_body(rows.value()));
+        if (!rows) return detail::answer_error(detail::common_error(rows.error()));
+        if (rows.value().empty()) return detail::answer_error({404, fmt::format("No allocations for order {}", id)});
+        return detail::answer(200, allocations_body(rows.value()));
     }
 
-    void product(const httplib::Request& req, httplib::Response& res) {
-        const std::string id = req.matches[1];
+    auto product(const std::string& id) -> http_response {
         if (!is_valid_identifier(id)) {
-            return detail::answer_error(res, {400, "sku must be 1 to 255 bytes of UTF-8 without control characters"});
+            return detail::answer_error({400, "sku must be 1 to 255 bytes of UTF-8 without control characters"});
         }
         auto uow = store_->begin();
         auto found = uow.products().get(sku{id});
-        if (!found) return detail::answer_error(res, detail::common_error(found.error()));
-        if (found.value() == nullptr) return detail::answer_error(res, {404, fmt::format("Unknown sku {}", id)});
-        detail::answer(res, 200, product_body(*found.value()));
+        if (!found) return detail::answer_error(detail::common_error(found.error()));
+        if (found.value() == nullptr) return detail::answer_error({404, fmt::format("Unknown sku {}", id)});
+        return detail::answer(200, product_body(*found.value()));
     }
 
     /// The first SKU of an order that no product has (after the bus said one is unknown).
@@ -321,7 +234,6 @@ private:
     Store* store_;
     View* view_;
     idempotency_store* keys_;
-    std::vector<detail::route> routes_;
 };
 
 }  // namespace allocation::service

@@ -2,17 +2,15 @@
 // service's JSON API, with Redis events. `allocation-service --help` lists the options.
 // SPDX-License-Identifier: MIT
 #include <pthread.h>  // pthread_sigmask
-#include <signal.h>   // sigset_t, sigtimedwait
+#include <signal.h>   // sigset_t, sigwait
 
-#include <atomic>     // atomic
-#include <cstdio>     // fputs, fflush
-#include <memory>     // unique_ptr
-#include <optional>   // optional
-#include <string>     // string
-#include <thread>     // jthread
+#include <chrono>       // seconds
+#include <cstdio>       // fputs, fflush
+#include <memory>       // unique_ptr
+#include <string>       // string
 #include <type_traits>  // is_same_v
-#include <variant>    // get_if
-#include <vector>     // vector
+#include <variant>      // get_if
+#include <vector>       // vector
 
 #include <allocation/adapters/memory/allocations_view.hpp>
 #include <allocation/adapters/memory/unit_of_work.hpp>
@@ -22,15 +20,17 @@
 #endif
 #include <allocation/bus/bootstrap.hpp>
 #include <fmt/format.h>
-#include <httplib.h>
 
 #include "config.hpp"
 #include "http.hpp"
+#include "http_server.hpp"
 #include "idempotency.hpp"
 #include "json_api.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 #include "outbox_relay.hpp"
 #include "redis.hpp"
+#include "router.hpp"
 
 namespace {
 
@@ -115,7 +115,7 @@ auto with_storage(const config& cfg, F&& run) -> int {
 }
 
 /// Blocks SIGINT, SIGTERM and SIGPIPE in this thread and every thread started after; SIGINT and
-/// SIGTERM are then taken by signal_watcher, SIGPIPE never delivered.
+/// SIGTERM are then taken by sigwait() in serve(), SIGPIPE never delivered.
 auto block_signals() -> sigset_t {
     sigset_t set;
     sigemptyset(&set);
@@ -128,6 +128,44 @@ auto block_signals() -> sigset_t {
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     return stop;
+}
+
+/// The metrics read when scraped: requests in flight and connections, and what the store,
+/// outbox, relay and Redis clients can tell.
+template <class Store, class Outbox, class Relay>
+void add_metrics(metrics_registry& m, const http_server& server, Store& store, Outbox& outbox, const Relay* relay,
+                 const redis_publisher* publisher, redis_subscriber* subscriber) {
+    m.add("allocation_http_requests_in_flight", "gauge", "HTTP requests read and not answered yet.", "",
+          [&server] { return static_cast<double>(server.in_flight()); });
+    m.add("allocation_http_connections", "gauge", "Open HTTP connections.", "",
+          [&server] { return static_cast<double>(server.connections()); });
+    if constexpr (requires { store.transactions(); store.conflicts(); }) {
+        m.add("allocation_store_commits_total", "counter", "Transactions the store committed.", "",
+              [&store] { return static_cast<double>(store.transactions()); });
+        m.add("allocation_store_conflicts_total", "counter", "Commits the store refused as conflicting with another writer.",
+              "", [&store] { return static_cast<double>(store.conflicts()); });
+    }
+    if constexpr (requires { outbox.pending(); }) {
+        m.add("allocation_outbox_pending", "gauge", "Events committed to the outbox and not yet published.", "", [&outbox] {
+            auto n = outbox.pending();
+            return n ? static_cast<double>(n.value()) : -1.0;
+        });
+    }
+    if (relay != nullptr) {
+        m.add("allocation_outbox_relay_lag_seconds", "gauge",
+              "Zero when the relay's last pass emptied the outbox, else the time since one did.", "",
+              [relay] { return std::chrono::duration<double>(relay->lag()).count(); });
+        m.add("allocation_redis_connected", "gauge", "1 when the Redis client is connected.", R"(client="relay")",
+              [relay] { return relay->connected() ? 1.0 : 0.0; });
+    }
+    if (publisher != nullptr) {
+        m.add("allocation_redis_connected", "gauge", "1 when the Redis client is connected.", R"(client="publisher")",
+              [publisher] { return publisher->connected() ? 1.0 : 0.0; });
+    }
+    if (subscriber != nullptr) {
+        m.add("allocation_redis_connected", "gauge", "1 when the Redis client is connected.", R"(client="subscriber")",
+              [subscriber] { return subscriber->subscribed() ? 1.0 : 0.0; });
+    }
 }
 
 template <class Store, class View, class Outbox>
@@ -157,22 +195,33 @@ auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, View& 
     if (cfg.reorder_point > 0) bus.set_default_replenishment({.reorder_point = quantity{cfg.reorder_point}});
 
     http_api<Store, View> api(bus, store, view, keys);
-    httplib::Server server;
-    server.new_task_queue = [n = cfg.threads] { return new httplib::ThreadPool(n); };
-    server.set_keep_alive_timeout(2);
-    server.set_keep_alive_max_count(100'000);
-    server.set_tcp_nodelay(true);  // headers and body are separate writes: no Nagle delay between them
-    api.install(server);
+    router routes;
+    api.install(routes);
+    metrics_registry metrics;
+    routes.get("/metrics", [&metrics](const http_request&, const route_params&) {
+        return http_response{200, metrics.text(), std::string(metrics_content_type), {}};
+    });
+    std::vector<std::string> labels;
+    for (const auto& r : routes.routes()) labels.push_back(r.pattern);
+    metrics.http().set_routes(std::move(labels));
 
-    int port = cfg.port;
+    server_options listen_options;
+    listen_options.host = cfg.host;
+    listen_options.port = cfg.port;
+    listen_options.io_threads = cfg.io_threads;
+    listen_options.workers = cfg.threads;
+    listen_options.max_in_flight = cfg.max_in_flight;
+    listen_options.header_timeout = std::chrono::seconds(cfg.header_timeout_s);
+    listen_options.body_timeout = std::chrono::seconds(cfg.body_timeout_s);
+    listen_options.idle_timeout = std::chrono::seconds(cfg.idle_timeout_s);
+    http_server server(routes, listen_options, [&metrics](const answer_record& a) {
+        metrics.http().observe(a.route, a.status, a.took);
+        log_request(a.remote, a.method, a.path, a.status, a.body_bytes, a.took);
+    });
+    std::string error;
+    const auto port = server.listen(error);
     if (port == 0) {
-        port = server.bind_to_any_port(cfg.host);
-        if (port < 0) port = 0;
-    } else if (!server.bind_to_port(cfg.host, port)) {
-        port = 0;
-    }
-    if (port == 0) {
-        log("error: cannot listen on {}", base_url(cfg.host, cfg.port));
+        log("error: cannot listen on {}: {}", base_url(cfg.host, cfg.port), error);
         return 1;
     }
 
@@ -199,31 +248,18 @@ auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, View& 
         if (cfg.redis) relay = std::make_unique<outbox_relay<Outbox>>(outbox, *cfg.redis);
     }
 
-    // Stops the server on SIGINT/SIGTERM; stop() is repeated in case the signal came before
-    // the server started listening.
-    std::atomic<bool> served{false};
-    std::jthread watcher([&](std::stop_token token) {
-        bool stopping = false;
-        while (!token.stop_requested()) {
-            timespec tick{0, 50'000'000};
-            const int sig = sigtimedwait(&stop_signals, nullptr, &tick);
-            if (sig > 0 && !stopping) {
-                log("received signal {}, finishing requests in flight", sig);
-                stopping = true;
-            }
-            if (stopping && !served) server.stop();
-        }
-    });
-
+    add_metrics(metrics, server, store, outbox, relay.get(), publisher.get(), subscriber.get());
+    server.start();
     const auto url = base_url(cfg.host, port);
     std::fputs(fmt::format("listening on {}\n", url).c_str(), stdout);
     std::fflush(stdout);
     log("listening on {} (database {}, redis {})", url, cfg.database.location.empty() ? "memory://" : cfg.database.location,
         cfg.redis ? fmt::format("redis://{}:{}", cfg.redis->host, cfg.redis->port) : "none");
-    const bool ok = server.listen_after_bind();
-    served = true;
-    watcher.request_stop();
-    watcher.join();
+
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log("received signal {}, finishing requests in flight", sig);
+    server.stop();
 
     if (subscriber) subscriber->stop();
     if constexpr (!in_memory) {
@@ -242,7 +278,7 @@ auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, View& 
         publisher->stop(std::chrono::milliseconds(0));
     }
     log("stopped");
-    return ok ? 0 : 1;
+    return 0;
 }
 
 }  // namespace
@@ -255,6 +291,7 @@ int main(int argc, char** argv) {
         return exit->code;
     }
     const auto& cfg = std::get<config>(parsed_config);
+    if (cfg.json_log) set_log_format(log_format::json_lines);
     const auto stop_signals = block_signals();
     try {
         return with_storage(cfg, [&](auto& store, auto& view, idempotency_store& keys, auto& outbox) {

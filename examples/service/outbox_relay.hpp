@@ -123,6 +123,16 @@ public:
     /// The number of events marked sent so far.
     [[nodiscard]] auto relayed() const noexcept -> std::size_t { return relayed_.load(); }
 
+    /// How far behind the relay is: zero when its last pass emptied the outbox, else the time
+    /// since one did (at least the age of the oldest event waiting).
+    [[nodiscard]] auto lag() const noexcept -> std::chrono::steady_clock::duration {
+        if (drained_.load()) return {};
+        return std::chrono::steady_clock::now() - drained_at_.load();
+    }
+
+    /// Whether the relay's connection to Redis was up after its last pass.
+    [[nodiscard]] auto connected() const noexcept -> bool { return connected_.load(); }
+
 private:
     static constexpr std::size_t batch_size = 512;
 
@@ -138,6 +148,10 @@ private:
             const bool stopping = stop.stop_requested();
             if (stopping && std::chrono::steady_clock::now() >= drain_until_.load()) return;
             auto step = relay_batch(*outbox_, sender_, batch_size);
+            connected_ = sender_.connected();
+            const bool drained = step && !step.value().redis_failed && step.value().marked < batch_size;
+            if (drained) drained_at_ = std::chrono::steady_clock::now();
+            drained_ = drained;
             if (!step) {
                 if (!storage_reported) log("relay: cannot read the outbox: {}; retrying", step.error().message());
                 storage_reported = true;
@@ -165,6 +179,9 @@ private:
     std::chrono::milliseconds poll_;
     std::atomic<std::chrono::steady_clock::time_point> drain_until_{};
     std::atomic<std::size_t> relayed_{0};
+    std::atomic<bool> drained_{false};
+    std::atomic<std::chrono::steady_clock::time_point> drained_at_{std::chrono::steady_clock::now()};
+    std::atomic<bool> connected_{false};
     std::mutex mutex_;
     std::condition_variable_any wake_;
     std::jthread thread_;  // last: started once everything above exists

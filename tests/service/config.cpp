@@ -48,6 +48,13 @@ TEST_CASE("without options or environment the service takes the documented defau
     CHECK(*c.redis == redis_endpoint{"127.0.0.1", 6379, "", 0});
     CHECK(c.reorder_point == 0);
     CHECK(c.full_durability);
+    CHECK(c.threads == 64);
+    CHECK(c.io_threads == 1);
+    CHECK(c.max_in_flight == 1024);
+    CHECK_FALSE(c.json_log);
+    CHECK(c.header_timeout_s == 10);
+    CHECK(c.body_timeout_s == 30);
+    CHECK(c.idle_timeout_s == 60);
 }
 
 TEST_CASE("each option is read from its environment variable") {
@@ -57,8 +64,20 @@ TEST_CASE("each option is read from its environment variable") {
              {"DATABASE_URL", "postgresql://u:p@db:5432/alloc"},
              {"REDIS_URL", "redis://cache:6380/2"},
              {"ALLOCATION_REORDER_POINT", "10"},
-             {"ALLOCATION_DURABILITY", "normal"}};
+             {"ALLOCATION_DURABILITY", "normal"},
+             {"ALLOCATION_IO_THREADS", "2"},
+             {"ALLOCATION_MAX_IN_FLIGHT", "10"},
+             {"ALLOCATION_LOG_FORMAT", "json"},
+             {"ALLOCATION_HEADER_TIMEOUT", "5"},
+             {"ALLOCATION_BODY_TIMEOUT", "6"},
+             {"ALLOCATION_IDLE_TIMEOUT", "7"}};
     const auto c = r.ok();
+    CHECK(c.io_threads == 2);
+    CHECK(c.max_in_flight == 10);
+    CHECK(c.json_log);
+    CHECK(c.header_timeout_s == 5);
+    CHECK(c.body_timeout_s == 6);
+    CHECK(c.idle_timeout_s == 7);
     CHECK(c.host == "0.0.0.0");
     CHECK(c.port == 8080);
     CHECK(c.database == database_config{database_config::kind::postgresql, "postgresql://u:p@db:5432/alloc"});
@@ -96,7 +115,9 @@ TEST_CASE("help lists every option with its environment variable and default, an
     CHECK(e.code == 0);
     for (const char* text : {"--host", "ALLOCATION_HOST", "127.0.0.1", "--port", "ALLOCATION_PORT", "5005",
                              "--database", "DATABASE_URL", "allocation.db", "--redis", "REDIS_URL",
-                             "redis://127.0.0.1:6379", "--reorder-point", "ALLOCATION_REORDER_POINT"}) {
+                             "redis://127.0.0.1:6379", "--reorder-point", "ALLOCATION_REORDER_POINT", "--log-format",
+                             "ALLOCATION_LOG_FORMAT", "--io-threads", "--max-in-flight", "--header-timeout", "--body-timeout",
+                             "--idle-timeout"}) {
         CHECK_MESSAGE(e.text.find(text) != std::string::npos, text);
     }
 }
@@ -107,6 +128,14 @@ TEST_CASE("a bad value is refused with a message and exit code 2") {
     SUBCASE("a port that is not a number") {
         r.args = {"allocation-service", "--port", "http"};
         expected = "--port";
+    }
+    SUBCASE("a log format that is neither text nor json") {
+        r.args = {"allocation-service", "--log-format", "xml"};
+        expected = "--log-format";
+    }
+    SUBCASE("a header timeout of zero seconds") {
+        r.args = {"allocation-service", "--header-timeout", "0"};
+        expected = "--header-timeout";
     }
     SUBCASE("a port beyond 65535") {
         r.args = {"allocation-service", "--port", "65536"};

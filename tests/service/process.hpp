@@ -67,8 +67,10 @@ private:
 /// the test output). Killed when destroyed, if still running.
 class child_process {
 public:
-    /// Starts `argv[0]` with `argv`; `env` entries ("NAME=value") are added to the environment.
-    explicit child_process(const std::vector<std::string>& argv, const std::vector<std::string>& env = {}) {
+    /// Starts `argv[0]` with `argv`; `env` entries ("NAME=value") are added to the environment;
+    /// with `stderr_file`, its stderr goes to that file instead of the test's.
+    explicit child_process(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
+                           const std::string& stderr_file = {}) {
         int fds[2];
         if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
         posix_spawn_file_actions_t actions;
@@ -76,6 +78,9 @@ public:
         posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
         posix_spawn_file_actions_addclose(&actions, fds[0]);
         posix_spawn_file_actions_addclose(&actions, fds[1]);
+        if (!stderr_file.empty()) {
+            posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        }
         std::vector<char*> args;
         for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);

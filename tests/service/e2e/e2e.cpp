@@ -3,280 +3,27 @@
 // PostgreSQL schema) and its own redis-server on 127.0.0.1, and drives it over HTTP and Redis as
 // a client of the reference service would.
 // SPDX-License-Identifier: MIT
+#include "e2e/service.hpp"
+
 #include <signal.h>  // SIGTERM
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
+#include <fstream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
-#include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <doctest/doctest.h>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include <sqlite3.h>
-
-#include "process.hpp"
-#include "redis.hpp"
-#ifdef ALLOCATION_SERVICE_POSTGRES
-#include "adapters/postgres/server.hpp"
-#endif
-
-#ifndef ALLOCATION_SERVICE_PATH
-#error "ALLOCATION_SERVICE_PATH must name the allocation-service executable"
-#endif
-#ifndef ALLOCATION_REDIS_SERVER
-#define ALLOCATION_REDIS_SERVER ""
-#endif
-
-using json = nlohmann::json;
-using namespace std::chrono_literals;
+using namespace allocation::test::e2e;
 using allocation::test::child_process;
 
-namespace {
-
-auto have_redis_server() -> bool {
-    const std::filesystem::path exe = ALLOCATION_REDIS_SERVER;
-    return !exe.empty() && std::filesystem::exists(exe);
-}
-
-/// An answer: status and parsed body (null when the body is not JSON).
-struct answer {
-    int status = 0;
-    std::string body;
-    json data;
-    [[nodiscard]] auto message() const -> std::string {
-        return data.is_object() && data.contains("message") && data["message"].is_string() ? data["message"].get<std::string>() : "";
-    }
-};
-
-/// Messages seen on Redis channels.
-struct channel_log {
-    std::mutex mutex;
-    std::vector<json> messages;
-    void add(std::string_view payload) {
-        const std::lock_guard lock(mutex);
-        messages.push_back(json::parse(payload, nullptr, false));
-    }
-    /// Waits for a message equal to `expected`.
-    auto wait_for(const json& expected, std::chrono::milliseconds timeout) -> bool {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            {
-                const std::lock_guard lock(mutex);
-                for (const auto& m : messages) {
-                    if (m == expected) return true;
-                }
-            }
-            std::this_thread::sleep_for(10ms);
-        }
-        return false;
-    }
-    /// Waits until every message of `expected` was seen.
-    auto wait_for_all(const std::vector<json>& expected, std::chrono::milliseconds timeout) -> bool {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        for (const auto& e : expected) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-            if (!wait_for(e, std::max(left, std::chrono::milliseconds(0)))) return false;
-        }
-        return true;
-    }
-};
-
-/// True when the tests run against PostgreSQL (ALLOCATION_SERVICE_E2E_DATABASE=postgresql; the
-/// server is ALLOCATION_TEST_POSTGRES_URL or the test cluster of scripts/postgres-test-server.sh).
-auto use_postgres() -> bool {
-    const char* kind = std::getenv("ALLOCATION_SERVICE_E2E_DATABASE");  // NOLINT(concurrency-mt-unsafe)
-    return kind != nullptr && std::string_view(kind) == "postgresql";
-}
-
-/// The database of a test's services: a file in a temporary directory (SQLite), or a schema of
-/// its own on the test PostgreSQL server, dropped afterwards.
-class database {
-public:
-    database() {
-        if (use_postgres()) {
-#ifdef ALLOCATION_SERVICE_POSTGRES
-            schema_.emplace();
-#else
-            FAIL("allocation-service-e2e was built without PostgreSQL support");
-#endif
-        }
-    }
-    database(const database&) = delete;
-    auto operator=(const database&) -> database& = delete;
-
-    /// The service's DATABASE_URL.
-    [[nodiscard]] auto url() const -> std::string {
-#ifdef ALLOCATION_SERVICE_POSTGRES
-        if (schema_) return schema_->url();
-#endif
-        return "sqlite:///" + path();
-    }
-
-    /// The first column of every row `sql` returns, as text (NULL as "").
-    auto column(const std::string& sql) -> std::vector<std::string> {
-        std::vector<std::string> out;
-#ifdef ALLOCATION_SERVICE_POSTGRES
-        if (schema_) {
-            pqxx::connection c(schema_->url());
-            pqxx::nontransaction tx(c);
-            for (const auto& row : tx.exec(sql)) out.emplace_back(row[0].is_null() ? "" : row[0].c_str());
-            return out;
-        }
-#endif
-        sqlite3* raw = nullptr;
-        const int rc = sqlite3_open_v2(path().c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
-        const std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close);
-        REQUIRE(rc == SQLITE_OK);
-        sqlite3_busy_timeout(raw, 5000);
-        sqlite3_stmt* st = nullptr;
-        REQUIRE_MESSAGE(sqlite3_prepare_v2(raw, sql.c_str(), -1, &st, nullptr) == SQLITE_OK, sqlite3_errmsg(raw));
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            const auto* text = sqlite3_column_text(st, 0);
-            out.emplace_back(text == nullptr ? "" : reinterpret_cast<const char*>(text));
-        }
-        sqlite3_finalize(st);
-        return out;
-    }
-
-private:
-    [[nodiscard]] auto path() const -> std::string { return (dir_.path() / "allocation.db").string(); }
-
-    allocation::test::temp_dir dir_;
-#ifdef ALLOCATION_SERVICE_POSTGRES
-    std::optional<allocation::testing::postgres::scratch_schema> schema_;
-#endif
-};
-
-/// Listens to a Redis channel until the returned object is destroyed.
-auto listen_on(int redis_port, const std::string& channel, channel_log& log)
-    -> std::unique_ptr<allocation::service::redis_subscriber> {
-    auto sub = std::make_unique<allocation::service::redis_subscriber>(
-        allocation::service::redis_endpoint{"127.0.0.1", redis_port, "", 0}, std::vector<std::string>{channel},
-        [&log](std::string_view, std::string_view payload) { log.add(payload); });
-    REQUIRE(sub->wait_subscribed(5s));
-    return sub;
-}
-
-/// A running allocation-service: with its own database and redis-server, or on a database and
-/// a redis-server (none: `--redis none`) that outlive it.
-class service {
-public:
-    explicit service(std::vector<std::string> extra_args = {}) : own_db_(std::make_unique<database>()) {
-        if (have_redis_server()) own_redis_.emplace(ALLOCATION_REDIS_SERVER);
-        start(*own_db_, own_redis_ ? &*own_redis_ : nullptr, extra_args);
-    }
-    service(database& db, allocation::test::redis_server* redis, const std::vector<std::string>& extra_args = {}) {
-        start(db, redis, extra_args);
-    }
-    service(const service&) = delete;
-    auto operator=(const service&) -> service& = delete;
-    ~service() { (void)stop(); }
-
-    /// Stops the service with SIGTERM; its exit code.
-    auto stop() -> std::optional<int> {
-        if (!process_) return std::nullopt;
-        process_->signal(SIGTERM);
-        return process_->wait(10s);
-    }
-
-    auto post(const std::string& path, const std::string& body, const httplib::Headers& headers = {}) -> answer {
-        return to_answer(client_->Post(path.c_str(), headers, body, "application/json"));
-    }
-    auto post(const std::string& path, const json& body, const httplib::Headers& headers = {}) -> answer {
-        return post(path, body.dump(), headers);
-    }
-    auto get(const std::string& path) -> answer { return to_answer(client_->Get(path.c_str())); }
-    auto request(const std::string& method, const std::string& path) -> answer {
-        httplib::Request req;
-        req.method = method;
-        req.path = path;
-        return to_answer(client_->send(req));
-    }
-
-    [[nodiscard]] auto process() -> child_process& { return *process_; }
-    [[nodiscard]] auto redis() -> allocation::test::redis_server* { return redis_; }
-    [[nodiscard]] auto port() const noexcept -> int { return port_; }
-
-    /// Listens to a channel of the service's Redis until the returned object is destroyed.
-    auto listen(const std::string& channel, channel_log& log) -> std::unique_ptr<allocation::service::redis_subscriber> {
-        return listen_on(redis_->port(), channel, log);
-    }
-
-    /// Publishes on the service's Redis.
-    void publish(const std::string& channel, const std::string& message) {
-        std::string error;
-        auto ctx = allocation::service::detail::redis_connect({"127.0.0.1", redis_->port(), "", 0}, error);
-        REQUIRE_MESSAGE(ctx, error);
-        REQUIRE(allocation::service::detail::redis_command(ctx.get(), error, "PUBLISH %b %b", channel.data(), channel.size(),
-                                                           message.data(), message.size()));
-    }
-
-private:
-    void start(database& db, allocation::test::redis_server* redis, const std::vector<std::string>& extra_args) {
-        redis_ = redis;
-        std::vector<std::string> argv{ALLOCATION_SERVICE_PATH, "--host", "127.0.0.1", "--port", "0", "--database",
-                                      db.url(), "--redis", redis_ != nullptr ? redis_->url() : "none"};
-        argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-        process_ = std::make_unique<child_process>(argv);
-        const auto line = process_->wait_for_line("listening on http://127.0.0.1:", 15s);
-        REQUIRE_MESSAGE(line, "allocation-service did not print its listening line");
-        port_ = std::stoi(line->substr(line->rfind(':') + 1));
-        client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
-        client_->set_connection_timeout(5s);
-        client_->set_read_timeout(10s);
-        client_->set_write_timeout(10s);
-    }
-
-    static auto to_answer(const httplib::Result& r) -> answer {
-        REQUIRE_MESSAGE(r, "no answer: " << httplib::to_string(r.error()));
-        answer a{r->status, r->body, json::parse(r->body, nullptr, false)};
-        CHECK_MESSAGE(r->get_header_value("Content-Type").starts_with("application/json"), r->status << " " << r->body);
-        return a;
-    }
-
-    std::unique_ptr<database> own_db_;
-    std::optional<allocation::test::redis_server> own_redis_;
-    allocation::test::redis_server* redis_ = nullptr;
-    std::unique_ptr<child_process> process_;
-    int port_ = 0;
-    std::unique_ptr<httplib::Client> client_;
-};
-
-auto batch(const std::string& ref, const std::string& sku, int qty, const json& eta = nullptr) -> json {
-    return {{"ref", ref}, {"sku", sku}, {"qty", qty}, {"eta", eta}};
-}
-auto line(const std::string& order, const std::string& sku, const json& qty) -> json {
-    return {{"orderid", order}, {"sku", sku}, {"qty", qty}};
-}
-
-/// Waits until the service has subscribed to change_batch_quantity on its Redis (a message
-/// published before that is lost, as Redis pub/sub does).
-void wait_for_service_subscription(int redis_port) {
-    const auto deadline = std::chrono::steady_clock::now() + 15s;
-    for (;;) {
-        std::string error;
-        auto ctx = allocation::service::detail::redis_connect({"127.0.0.1", redis_port, "", 0}, error);
-        REQUIRE(ctx);
-        auto reply = allocation::service::detail::redis_command(ctx.get(), error, "PUBSUB NUMSUB change_batch_quantity");
-        REQUIRE(reply);
-        if (reply->elements == 2 && reply->element[1]->integer >= 1) return;
-        REQUIRE(std::chrono::steady_clock::now() < deadline);
-        std::this_thread::sleep_for(20ms);
-    }
-}
-
-}  // namespace
 
 TEST_SUITE("service-e2e") {
 
@@ -330,7 +77,7 @@ TEST_CASE("a resubmitted request is answered as the first time without a second 
         CHECK(svc.post("/allocate", line("o1", "LAMP", 4)).status == 409);  // another quantity
     }
     SUBCASE("the same Idempotency-Key and body replay the first answer; another body is 422") {
-        const httplib::Headers key{{"Idempotency-Key", "retry-1"}};
+        const header_list key{{"Idempotency-Key", "retry-1"}};
         const auto first = svc.post("/orders", json{{"orderid", "o2"}, {"lines", {{{"sku", "LAMP"}, {"qty", 2}}}}}, key);
         CHECK(first.status == 202);
         const auto replay = svc.post("/orders", json{{"orderid", "o2"}, {"lines", {{{"sku", "LAMP"}, {"qty", 2}}}}}, key);
@@ -485,8 +232,8 @@ TEST_CASE("deeply nested or duplicate-key bodies are answered 400, with or witho
         CAPTURE(t.what);
         for (const bool with_key : {false, true}) {
             CAPTURE(with_key);
-            const httplib::Headers headers =
-                with_key ? httplib::Headers{{"Idempotency-Key", "hostile-" + std::to_string(++n)}} : httplib::Headers{};
+            const header_list headers =
+                with_key ? header_list{{"Idempotency-Key", "hostile-" + std::to_string(++n)}} : header_list{};
             const auto a = svc.post(t.path, t.body, headers);
             CHECK(a.status == 400);
             CHECK(a.message() == t.message);
@@ -577,13 +324,88 @@ TEST_CASE("SIGTERM stops the service with exit code 0 after the requests in flig
     CHECK(*code == 0);
 }
 
+TEST_CASE("GET /metrics tells requests by route and status, their latency, requests in flight, commits, outbox and Redis") {
+    service svc;
+    REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 10)).status == 201);
+    REQUIRE(svc.post("/allocate", line("o1", "LAMP", 3)).status == 202);
+    REQUIRE(svc.post("/allocate", line("o2", "LAMP", 30)).status == 409);
+    REQUIRE(svc.get("/nope").status == 404);
+    allocation::test::http_client client(svc.port());
+    const auto a = client.get("/metrics");
+    REQUIRE(a);
+    CHECK(a->status == 200);
+    CHECK(a->header("Content-Type").starts_with("text/plain; version=0.0.4"));
+    const auto& text = a->body;
+    for (const char* expected : {"allocation_http_requests_total{route=\"/allocate\",status=\"202\"} 1\n",
+                                 "allocation_http_requests_total{route=\"/allocate\",status=\"409\"} 1\n",
+                                 "allocation_http_requests_total{route=\"/add_batch\",status=\"201\"} 1\n",
+                                 "allocation_http_requests_total{route=\"other\",status=\"404\"} 1\n",
+                                 "allocation_http_request_duration_seconds_count{route=\"/allocate\"} 2\n",
+                                 "allocation_http_request_duration_seconds_bucket{route=\"/allocate\",le=\"+Inf\"} 2\n",
+                                 "# TYPE allocation_http_requests_in_flight gauge\nallocation_http_requests_in_flight 1\n",
+                                 "# TYPE allocation_outbox_pending gauge\n", "# TYPE allocation_outbox_relay_lag_seconds gauge\n"}) {
+        CHECK_MESSAGE(text.find(expected) != std::string::npos, expected);
+    }
+    if (!use_postgres()) CHECK(text.find("# TYPE allocation_store_commits_total counter\n") != std::string::npos);
+    if (have_redis_server()) {
+        CHECK(text.find("allocation_redis_connected{client=\"relay\"}") != std::string::npos);
+        CHECK(text.find("allocation_redis_connected{client=\"subscriber\"}") != std::string::npos);
+    }
+    // Every line is a comment or `name{labels} value`.
+    std::size_t start = 0;
+    while (start < text.size()) {
+        const auto end = text.find('\n', start);
+        REQUIRE(end != std::string::npos);
+        const auto l = text.substr(start, end - start);
+        CAPTURE(l);
+        CHECK((l.starts_with("# HELP ") || l.starts_with("# TYPE ") || (l.starts_with("allocation_") && l.rfind(' ') != std::string::npos)));
+        start = end + 1;
+    }
+}
+
+TEST_CASE("with --log-format json every log line is one JSON object, requests with their fields") {
+    database db;
+    allocation::test::temp_dir dir;
+    const auto log_file = (dir.path() / "service.log").string();
+    {
+        service svc(db, nullptr, {"--log-format", "json"}, log_file);
+        REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 10)).status == 201);
+        REQUIRE(svc.get("/products/LAMP").status == 200);
+        CHECK(svc.stop() == 0);
+    }
+    std::ifstream in(log_file);
+    std::string text;
+    int requests = 0;
+    int lines = 0;
+    while (std::getline(in, text)) {
+        CAPTURE(text);
+        ++lines;
+        const auto j = json::parse(text, nullptr, false);
+        REQUIRE(j.is_object());
+        CHECK(j["time"].is_string());
+        if (j.contains("status")) {
+            ++requests;
+            CHECK(j["method"].is_string());
+            CHECK(j["path"].is_string());
+            CHECK(j["remote"] == "127.0.0.1");
+            CHECK(j["bytes"].is_number_unsigned());
+            CHECK(j["duration_ms"].is_number());
+        } else {
+            CHECK(j["message"].is_string());
+        }
+    }
+    CHECK(lines > requests);
+    CHECK(requests == 2);
+}
+
 TEST_CASE("the service answers --help with every option and a bad option with exit code 2") {
     {
         child_process help({ALLOCATION_SERVICE_PATH, "--help"});
         std::string text;
         while (auto l = help.read_line(5s)) text += *l + "\n";
         CHECK(help.wait(5s) == 0);
-        for (const char* option : {"--host", "--port", "--database", "--redis", "--reorder-point", "DATABASE_URL", "REDIS_URL"}) {
+        for (const char* option : {"--host", "--port", "--database", "--redis", "--reorder-point", "DATABASE_URL", "REDIS_URL",
+                                   "--log-format", "ALLOCATION_LOG_FORMAT"}) {
             CHECK_MESSAGE(text.find(option) != std::string::npos, option);
         }
     }
@@ -615,11 +437,10 @@ TEST_CASE("concurrent allocations of one SKU never take more than the batch hold
     std::vector<std::thread> clients;
     for (int t = 0; t < threads; ++t) {
         clients.emplace_back([&, t] {
-            httplib::Client client("127.0.0.1", svc.port());
-            client.set_read_timeout(10s);
+            allocation::test::http_client client(svc.port());
             for (int i = 0; i < per_thread; ++i) {
                 const auto body = line("t" + std::to_string(t) + "-" + std::to_string(i), "LAMP", 1).dump();
-                const auto r = client.Post("/allocate", body, "application/json");
+                const auto r = client.post("/allocate", body);
                 if (r && r->status == 202) {
                     ++accepted;
                 } else if (r && r->status == 409) {
@@ -666,7 +487,7 @@ TEST_CASE("when Redis restarts the service publishes what happened meanwhile and
 
 TEST_CASE("a restarted service keeps its allocations and its Idempotency-Key answers") {
     database db;
-    const httplib::Headers key{{"Idempotency-Key", "order-o1"}};
+    const header_list key{{"Idempotency-Key", "order-o1"}};
     const auto order = json{{"orderid", "o1"}, {"lines", {{{"sku", "LAMP"}, {"qty", 2}}}}};
     answer first;
     {
@@ -751,21 +572,20 @@ TEST_CASE("two service processes on one database under concurrent load never ove
     for (int t = 0; t < 2 * threads_per_process; ++t) {
         const int port = (t % 2 == 0 ? first : second).port();
         clients.emplace_back([&, t, port] {
-            httplib::Client client("127.0.0.1", port);
-            client.set_read_timeout(30s);
+            allocation::test::http_client client(port);
             std::mt19937 random(static_cast<std::uint32_t>(t));
             for (int i = 0; i < requests_per_thread; ++i) {
                 const auto order = "p" + std::to_string(t) + "-" + std::to_string(i);
                 const auto& s = skus[random() % skus.size()];
                 const int qty = 1 + static_cast<int>(random() % 3);
-                const auto r = client.Post("/allocate", line(order, s, qty).dump(), "application/json");
+                const auto r = client.post("/allocate", line(order, s, qty).dump());
                 const std::lock_guard lock(mutex);
                 if (r && r->status == 202) {
                     acks.push_back({order, s, json::parse(r->body)["batchref"].get<std::string>(), qty});
                 } else if (r && r->status == 409) {
                     ++refused;
                 } else {
-                    others.push_back(r ? std::to_string(r->status) + " " + r->body : httplib::to_string(r.error()));
+                    others.push_back(r ? std::to_string(r->status) + " " + r->body : std::string("no answer"));
                 }
             }
         });
