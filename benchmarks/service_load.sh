@@ -9,7 +9,8 @@
 #                                              postgres, memory)
 #
 # Environment: DURATION (10s), THREADS (wrk threads, 2), CONNECTIONS (64), SKUS (64),
-# SERVICE_THREADS (the service's --threads, 64), BUILD_DIR (build/service-release), REDIS
+# SERVICE_THREADS (the service's --threads; its default when unset), BUILD_DIR
+# (build/service-release), REDIS
 # (none: run without Redis, the events stay in the outbox), BASELINE (the path of another
 # allocation-service executable, e.g. a build of an earlier commit: each run is measured with
 # it first, then with this build, and the ratio is printed).
@@ -26,7 +27,7 @@ duration=${DURATION:-10s}
 threads=${THREADS:-2}
 connections=${CONNECTIONS:-64}
 skus=${SKUS:-64}
-service_threads=${SERVICE_THREADS:-64}
+service_threads=${SERVICE_THREADS:-}
 runs=${*:-sqlite sqlite-normal postgres}
 
 command -v wrk >/dev/null || { echo "service_load: wrk not found (Debian: apt-get install wrk)" >&2; exit 1; }
@@ -85,7 +86,7 @@ measure() {
     local exe=$1 name=$2 url=$3 port result
     shift 3
     case "$url" in sqlite://*) rm -f "${url#sqlite://}" "${url#sqlite://}-wal" "${url#sqlite://}-shm" ;; esac
-    "$exe" --port 0 --database "$url" --redis "$redis_url" --threads "$service_threads" "$@" \
+    "$exe" --port 0 --database "$url" --redis "$redis_url" ${service_threads:+--threads "$service_threads"} "$@" \
         >"$work/$name.out" 2>"$work/$name.log" &
     service_pid=$!
     for _ in $(seq 100); do
@@ -127,7 +128,7 @@ run() {
     fi
 }
 
-echo "wrk -t$threads -c$connections -d$duration, $skus SKUs, --threads $service_threads, redis $redis_url, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "wrk -t$threads -c$connections -d$duration, $skus SKUs, --threads ${service_threads:-default}, redis $redis_url, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for r in $runs; do
     case "$r" in
         sqlite) run sqlite "sqlite:///$work/sqlite.db" ;;

@@ -52,7 +52,8 @@ struct config {
     /// the OS has the write (survives a crash of the service, not of the machine).
     bool full_durability = true;
     /// Worker threads running requests' blocking work (the bus, storage); connections cost none.
-    std::size_t threads = 64;
+    /// 0: worker_threads() chooses.
+    std::size_t threads = 0;
     std::size_t io_threads = 1;        ///< threads reading and writing connections
     std::size_t max_in_flight = 1024;  ///< requests at the workers at once; more are answered 503
     bool json_log = false;             ///< one JSON object per log line
@@ -251,7 +252,7 @@ inline const std::vector<option_spec>& option_specs() {
              c.reorder_point = *n;
              return {};
          }},
-        {"--threads", "ALLOCATION_THREADS", "64",
+        {"--threads", "ALLOCATION_THREADS", "64, 2 with memory://",
          "worker threads running the requests' storage work (idle connections use none)",
          [](config& c, std::string_view v) -> std::string {
              const auto n = parse_integer(v, 1, 1024);
@@ -302,6 +303,14 @@ inline const std::vector<option_spec>& option_specs() {
 }
 
 }  // namespace detail
+
+/// The worker threads to run: `threads`, or when 0 enough to keep a database's commits
+/// grouped (64: requests waiting for a commit wait together), and 2 for the in-memory store,
+/// whose work never waits (more threads than cores would only take turns).
+[[nodiscard]] inline auto worker_threads(const config& c) noexcept -> std::size_t {
+    if (c.threads != 0) return c.threads;
+    return c.database.type == database_config::kind::memory ? 2 : 64;
+}
 
 /// The text printed by `--help`.
 [[nodiscard]] inline auto usage(std::string_view program) -> std::string {

@@ -91,7 +91,7 @@ auto with_storage(const config& cfg, F&& run) -> int {
         case database_config::kind::postgresql: {
 #ifdef ALLOCATION_SERVICE_POSTGRES
             postgres::options opts;
-            opts.max_connections = cfg.threads + 4;  // one per worker, a few for the relay and reads
+            opts.max_connections = worker_threads(cfg) + 4;  // one per worker, a few for the relay and reads
             opts.log = [](std::string_view line) { log("postgres: {}", line); };
             std::string error;
             auto opened = postgres::store<>::open(db.location, std::move(opts), &error);
@@ -209,7 +209,7 @@ auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, View& 
     listen_options.host = cfg.host;
     listen_options.port = cfg.port;
     listen_options.io_threads = cfg.io_threads;
-    listen_options.workers = cfg.threads;
+    listen_options.workers = worker_threads(cfg);
     listen_options.max_in_flight = cfg.max_in_flight;
     listen_options.header_timeout = std::chrono::seconds(cfg.header_timeout_s);
     listen_options.body_timeout = std::chrono::seconds(cfg.body_timeout_s);

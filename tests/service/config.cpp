@@ -48,7 +48,7 @@ TEST_CASE("without options or environment the service takes the documented defau
     CHECK(*c.redis == redis_endpoint{"127.0.0.1", 6379, "", 0});
     CHECK(c.reorder_point == 0);
     CHECK(c.full_durability);
-    CHECK(c.threads == 64);
+    CHECK(worker_threads(c) == 64);
     CHECK(c.io_threads == 1);
     CHECK(c.max_in_flight == 1024);
     CHECK_FALSE(c.json_log);
@@ -94,6 +94,15 @@ TEST_CASE("a flag wins over its environment variable") {
     const auto c = r.ok();
     CHECK(c.port == 9090);
     CHECK_FALSE(c.redis);
+}
+
+TEST_CASE("the worker threads are 64 on a database, 2 on the in-memory store, unless given") {
+    run r;
+    CHECK(worker_threads(r.ok()) == 64);
+    r.args = {"allocation-service", "--database", "memory://"};
+    CHECK(worker_threads(r.ok()) == 2);
+    r.args = {"allocation-service", "--database", "memory://", "--threads", "8"};
+    CHECK(worker_threads(r.ok()) == 8);
 }
 
 TEST_CASE("an empty environment variable counts as unset") {
