@@ -28,11 +28,11 @@ constexpr std::size_t window = 1U << 16;
 enum class mode { handler_only, no_observers, observers };
 
 struct world {
-    memory::store<> store;
+    memory::store store;
     memory::allocations_view view;
     memory::publisher publisher;
     memory::notifications notices;
-    std::optional<basic_message_bus<memory::store<>>> bus;
+    std::optional<basic_message_bus<memory::store>> bus;
 
     explicit world(mode m) {
         if (m == mode::observers) {

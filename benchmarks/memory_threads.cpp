@@ -21,8 +21,8 @@ using namespace allocation;
 constexpr std::int64_t per_thread = 1 << 18;  // commands per thread (fixed: no reset mid-run)
 
 struct shared {
-    memory::store<> store;
-    basic_message_bus<memory::store<>> bus{bootstrap(store)};
+    memory::store store;
+    basic_message_bus<memory::store> bus{bootstrap(store)};
     std::atomic<std::int64_t> allocated{0};
     std::int64_t purchased = 0;
     std::vector<sku> skus;

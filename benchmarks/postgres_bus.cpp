@@ -38,7 +38,7 @@
 namespace {
 
 using namespace allocation;
-using bus_type = basic_message_bus<postgres::store<>>;
+using bus_type = basic_message_bus<postgres::store>;
 
 constexpr int products_per_thread = 1'024;
 constexpr int max_threads = 32;
@@ -73,7 +73,7 @@ auto server_url() -> const std::string& {
     return url;
 }
 
-std::unique_ptr<postgres::store<>> store;
+std::unique_ptr<postgres::store> store;
 std::optional<bus_type> bus;
 std::atomic<std::int64_t> hot_counter{0};
 int run_number = 0;
@@ -90,7 +90,7 @@ void open_store(const benchmark::State& state) {
     auto url = fmt::format("{}{}options=-csearch_path%3D{}{}", server_url(),
                            server_url().find('?') == std::string::npos ? '?' : '&', schema,
                            state.range(0) == 0 ? "%20-csynchronous_commit%3Doff" : "");
-    store = postgres::store<>::open(url, {.max_connections = max_threads + 2}).value();
+    store = postgres::store::open(url, {.max_connections = max_threads + 2}).value();
     {
         pqxx::connection c(url);
         pqxx::work tx(c);

@@ -23,10 +23,10 @@
 namespace {
 
 using namespace allocation;
-using bus_type = basic_message_bus<sqlite::store<>>;
+using bus_type = basic_message_bus<sqlite::store>;
 
 constexpr int max_threads = 64;
-std::unique_ptr<sqlite::store<>> store;
+std::unique_ptr<sqlite::store> store;
 std::optional<bus_type> bus;
 std::uint64_t transactions_before = 0;
 
@@ -35,7 +35,7 @@ void open_store(const benchmark::State& state) {
     for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
     sqlite::options o;
     o.durability = state.range(0) == 0 ? sqlite::durability::full : sqlite::durability::normal;
-    store = sqlite::store<>::open(path, o).value();
+    store = sqlite::store::open(path, o).value();
     bus.emplace(*store, retry_policy{}, [](std::string_view) {});
     for (int t = 0; t < max_threads; ++t) {
         // Ten batches per SKU, big enough never to run out.

@@ -20,7 +20,7 @@ void show(const char* what, const result<batch_ref>& r) {
 }  // namespace
 
 int main() {
-    memory::store<> store;                 // products, shared by threads
+    memory::store store;                 // products, shared by threads
     memory::allocations_view allocations;  // read model: order -> (SKU, batch)
     memory::notifications purchasing;      // where low-stock notices go
     auto bus = bootstrap(store, {}, std::ref(allocations), std::ref(purchasing));

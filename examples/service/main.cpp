@@ -66,7 +66,7 @@ auto with_storage(const config& cfg, F&& run) -> int {
     const auto& db = cfg.database;
     switch (db.type) {
         case database_config::kind::memory: {
-            memory::store<> store;
+            memory::store store;
             memory::allocations_view view;
             memory_idempotency_store keys;
             no_outbox outbox;
@@ -76,7 +76,7 @@ auto with_storage(const config& cfg, F&& run) -> int {
             std::string error;
             sqlite::options opts;
             opts.durability = cfg.full_durability ? sqlite::durability::full : sqlite::durability::normal;
-            auto opened = sqlite::store<>::open(db.location, opts, &error);
+            auto opened = sqlite::store::open(db.location, opts, &error);
             if (!opened) {
                 log("storage: cannot open the SQLite database {}: {}", db.location, error);
                 return 1;
@@ -94,7 +94,7 @@ auto with_storage(const config& cfg, F&& run) -> int {
             opts.max_connections = worker_threads(cfg) + 4;  // one per worker, a few for the relay and reads
             opts.log = [](std::string_view line) { log("postgres: {}", line); };
             std::string error;
-            auto opened = postgres::store<>::open(db.location, std::move(opts), &error);
+            auto opened = postgres::store::open(db.location, std::move(opts), &error);
             if (!opened) {
                 log("storage: cannot open the PostgreSQL database: {}", error);
                 return 1;

@@ -8,9 +8,9 @@
 #include <chrono>              // milliseconds, steady_clock
 #include <condition_variable>  // condition_variable_any
 #include <cstddef>             // size_t
-#include <cstdint>             // int64_t
 #include <mutex>               // mutex, unique_lock
 #include <optional>            // optional
+#include <span>                // span
 #include <stop_token>          // stop_token
 #include <string>              // string
 #include <thread>              // jthread
@@ -19,8 +19,10 @@
 #include <variant>             // visit
 #include <vector>              // vector
 
+#include <allocation/adapters/common/relay.hpp>
 #include <allocation/domain/events.hpp>
 #include <allocation/error.hpp>
+#include <allocation/ports/publisher.hpp>
 #include <allocation/try.hpp>
 
 #include "config.hpp"
@@ -52,29 +54,14 @@ struct relay_step {
     bool redis_failed = false;    ///< Redis did not accept an event: the rest waits
 };
 
-/// Publishes up to `max` unsent events of `outbox`, oldest first, and marks sent those Redis
-/// accepted and those that are not published at all, stopping at the first Redis failure.
-/// An outbox with relay_each() (PostgreSQL: several processes relay at once, each event taken
-/// by one) publishes event by event inside its transaction; otherwise (SQLite: one relay per
-/// database) the batch is pipelined, then marked. Errors: the outbox's storage errors.
+/// Publishes up to `max` unsent events of `outbox`, oldest first, with the library's relay
+/// (the outbox's take_unsent: in one transaction that skips rows another relay holds, on
+/// PostgreSQL), pipelined to Redis, and marks sent those Redis accepted and those that are not
+/// published at all, stopping at the first Redis failure. Errors: the outbox's storage errors.
 template <class Outbox>
 auto relay_batch(Outbox& outbox, redis_sender& sender, std::size_t max) -> result<relay_step> {
     relay_step step;
-    if constexpr (requires { outbox.relay_each([](const typename Outbox::record&) { return true; }, max); }) {
-        auto done = outbox.relay_each(
-            [&](const typename Outbox::record& r) -> bool {
-                auto m = redis_message(r.event);
-                if (!m) return true;
-                if (sender.publish({std::move(*m)}) == 1) return true;
-                step.redis_failed = true;
-                return false;
-            },
-            max);
-        if (!done && !step.redis_failed) return done.error();
-        if (done) step.marked = done.value();
-        return step;
-    } else {
-        ALLOCATION_TRY(rows, outbox.unsent(max));
+    const auto send = [&](std::span<const typename Outbox::record> rows) {
         std::vector<redis_sender::message> messages;
         std::vector<std::size_t> row_of;  // the row of each message
         for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -84,16 +71,13 @@ auto relay_batch(Outbox& outbox, redis_sender& sender, std::size_t max) -> resul
             }
         }
         const auto accepted = sender.publish(messages);
-        // Every row before the first message Redis did not accept is done.
-        const auto done_rows = accepted < messages.size() ? row_of[accepted] : rows.size();
         step.redis_failed = accepted < messages.size();
-        std::vector<std::int64_t> ids;
-        ids.reserve(done_rows);
-        for (std::size_t i = 0; i < done_rows; ++i) ids.push_back(rows[i].id);
-        ALLOCATION_TRYV(outbox.mark_sent(ids));
-        step.marked = ids.size();
-        return step;
-    }
+        // Every row before the first message Redis did not accept is done.
+        return allocation::detail::relay_outcome{step.redis_failed ? row_of[accepted] : rows.size(), {}};
+    };
+    ALLOCATION_TRY(marked, allocation::detail::relay_with(outbox, send, max));
+    step.marked = marked;
+    return step;
 }
 
 /// A thread moving events from an outbox to Redis: it polls the outbox, publishes what is unsent

@@ -16,7 +16,7 @@ using namespace allocation;
 
 TEST_SUITE("bus") {
 TEST_CASE("bootstrap connects notifications, the read model and the publisher") {
-    memory::store<> store;
+    memory::store store;
     memory::notifications mail;
     memory::allocations_view view;
     memory::publisher published;
@@ -55,7 +55,7 @@ TEST_CASE("bootstrap connects notifications, the read model and the publisher") 
 
 TEST_CASE("products the bus creates get the strategy given to bootstrap: a FEFO calendar set by the caller") {
     using fefo_product = basic_product<basic_fefo<manual_calendar>>;
-    memory::store<fefo_product> store;
+    memory::basic_store<fefo_product> store;
     const auto day = [](unsigned d) { return date{std::chrono::year{2030}, std::chrono::month{1}, std::chrono::day{d}}; };
     manual_calendar calendar{day(10)};
     auto bus = bootstrap(store, {}, with_strategy(basic_fefo<manual_calendar>{calendar}));
@@ -103,7 +103,7 @@ struct nearest_warehouse {
 
 TEST_CASE("a strategy sees the line it places with the caller's context: the ship-to warehouse") {
     using product_type = basic_product<nearest_warehouse, warehouse_traits>;
-    memory::store<product_type> store;
+    memory::basic_store<product_type> store;
     nearest_warehouse strategy;
     strategy.warehouse_of = {{batch_ref{"paris"}, 1}, {batch_ref{"lyon"}, 2}};
     auto bus = bootstrap(store, {}, with_strategy(strategy));
@@ -126,7 +126,7 @@ TEST_CASE("a strategy sees the line it places with the caller's context: the shi
 }
 
 TEST_CASE("a product factory given to bootstrap makes every product the bus creates") {
-    memory::store<> store;
+    memory::store store;
     int made = 0;
     auto bus = bootstrap(store, {}, with_product_factory([&](const sku& code, const replenishment&) {
         ++made;

@@ -21,14 +21,14 @@ auto day(unsigned d) -> date { return date{std::chrono::year{2026}, std::chrono:
 // A store whose units of work fail their first `failures` commits with errc::conflict, as a
 // database would when another writer got there first.
 struct flaky_store {
-    memory::store<> inner{std::chrono::milliseconds{0}};
+    memory::store inner{std::chrono::milliseconds{0}};
     int failures = 0;
     int commits = 0;
 
     struct uow {
         flaky_store* store;
-        memory::unit_of_work<> inner;
-        auto products() -> memory::repository<>& { return inner.products(); }
+        memory::unit_of_work inner;
+        auto products() -> memory::repository& { return inner.products(); }
         auto commit() -> result<void> {
             ++store->commits;
             if (store->failures > 0) {
@@ -46,8 +46,8 @@ struct flaky_store {
 static_assert(unit_of_work_factory<flaky_store>);
 
 struct fixture {
-    memory::store<> store;
-    basic_message_bus<memory::store<>> bus = bootstrap(store, {.retry = {}, .log = [](std::string_view) {}});
+    memory::store store;
+    basic_message_bus<memory::store> bus = bootstrap(store, {.retry = {}, .log = [](std::string_view) {}});
     fixture() {
         REQUIRE(bus.handle(commands::create_batch{.ref = batch_ref{"warehouse"}, .sku = sku{"CHAIR"}, .qty = quantity{10}}));
         REQUIRE(bus.handle(commands::create_batch{

@@ -10,7 +10,7 @@ struct mailer {  // sends, but not with the notifications signature
 }  // namespace
 
 int main() {
-    allocation::memory::store<> store;
+    allocation::memory::store store;
     auto bus = allocation::bootstrap(store, allocation::bootstrap_options{}, mailer{});
     (void)bus;
 }

@@ -5,9 +5,9 @@
 
 namespace {
 struct throwing_unit_of_work {
-    allocation::memory::store<> store;
-    allocation::memory::unit_of_work<> inner{store};
-    auto products() -> allocation::memory::repository<>& { return inner.products(); }
+    allocation::memory::store store;
+    allocation::memory::unit_of_work inner{store};
+    auto products() -> allocation::memory::repository& { return inner.products(); }
     auto commit() -> allocation::result<void> { return inner.commit(); }
     void rollback() { inner.rollback(); }  // not noexcept
     auto collect_new_events() -> std::vector<allocation::events::event> { return inner.collect_new_events(); }

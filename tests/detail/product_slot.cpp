@@ -1,8 +1,8 @@
-// allocation — tests of allocation/detail/product_slot.hpp and held_products.hpp: a store's
+// allocation — tests of allocation/detail/product_slot.hpp and adapters/common/slot_repository.hpp (held_products): a store's
 // product held by one unit of work at a time, and what a unit of work has in hand.
 // SPDX-License-Identifier: MIT
 #include <allocation/detail/product_slot.hpp>
-#include <allocation/detail/held_products.hpp>
+#include <allocation/adapters/common/slot_repository.hpp>
 #include <allocation/domain/product.hpp>
 
 #include <doctest/doctest.h>
@@ -58,7 +58,7 @@ TEST_SUITE("detail") {
     TEST_CASE("held products are found by SKU and by batch among held slots and added products") {
         product_slot<std::optional<product>> loaded;
         loaded.product.emplace(sku{"LAMP"});
-        held_products<product, product_slot<std::optional<product>>> in_hand;
+        held_products<product> in_hand;
         CHECK(in_hand.empty());
         in_hand.held.push_back(&loaded);
         in_hand.added.push_back(std::make_unique<product>(sku{"DESK"}));

@@ -24,7 +24,7 @@ struct erp_traits {
     using date_type = std::chrono::year_month_day;
 };
 using erp_product = basic_product<warehouse_first, erp_traits>;
-using erp_store = memory::store<erp_product>;
+using erp_store = memory::basic_store<erp_product>;
 
 struct unhashable_ref {
     int n = 0;
@@ -137,7 +137,7 @@ TEST_CASE("the message bus runs on a store of user-traits products") {
 }
 
 TEST_CASE("integer identifiers, decimal quantities and an own date type work through the bus") {
-    memory::store<int_product> store;
+    memory::basic_store<int_product> store;
     memory::basic_allocations_view<int_traits> view;
     memory::notifications notes;
     auto bus = bootstrap(store, {}, std::ref(view), std::ref(notes));

@@ -235,8 +235,8 @@ struct strategy_with_broken_index {
 TEST_SUITE("ports") {
 
 TEST_CASE("repository: add, get by SKU, get by batch reference and the products seen") {
-    static_assert(repository<memory::repository<>>);
-    static_assert(repository<memory::repository<basic_product<largest_first>>>);
+    static_assert(repository<memory::repository>);
+    static_assert(repository<memory::basic_repository<basic_product<largest_first>>>);
     static_assert(repository<full_repository>);
 
     static_assert(!repository<int>);
@@ -259,13 +259,13 @@ TEST_CASE("repository: add, get by SKU, get by batch reference and the products 
 }
 
 TEST_CASE("unit_of_work: a repository, commit, rollback that cannot fail, and the new events") {
-    static_assert(unit_of_work<memory::unit_of_work<>>);
-    static_assert(unit_of_work<memory::unit_of_work<basic_product<first_fit>>>);
+    static_assert(unit_of_work<memory::unit_of_work>);
+    static_assert(unit_of_work<memory::basic_unit_of_work<basic_product<first_fit>>>);
     static_assert(unit_of_work<full_unit_of_work>);
     static_assert(std::same_as<product_t<full_unit_of_work>, product>);
 
     static_assert(!unit_of_work<int>);
-    static_assert(!unit_of_work<memory::repository<>>);
+    static_assert(!unit_of_work<memory::repository>);
     static_assert(!unit_of_work<unit_of_work_without_commit>);
     static_assert(!unit_of_work<unit_of_work_commit_returns_bool>);
     static_assert(!unit_of_work<unit_of_work_rollback_may_throw>);
@@ -280,13 +280,13 @@ TEST_CASE("unit_of_work: a repository, commit, rollback that cannot fail, and th
 }
 
 TEST_CASE("unit_of_work_factory: begin() starts a unit of work") {
-    static_assert(unit_of_work_factory<memory::store<>>);
-    static_assert(unit_of_work_factory<memory::store<basic_product<largest_first>>>);
+    static_assert(unit_of_work_factory<memory::store>);
+    static_assert(unit_of_work_factory<memory::basic_store<basic_product<largest_first>>>);
     static_assert(unit_of_work_factory<full_factory>);
-    static_assert(std::same_as<unit_of_work_t<memory::store<>>, memory::unit_of_work<>>);
+    static_assert(std::same_as<unit_of_work_t<memory::store>, memory::unit_of_work>);
 
     static_assert(!unit_of_work_factory<int>);
-    static_assert(!unit_of_work_factory<memory::unit_of_work<>>);
+    static_assert(!unit_of_work_factory<memory::unit_of_work>);
     static_assert(!unit_of_work_factory<factory_of_non_units>);
     static_assert(!unit_of_work_factory<factory_without_begin>);
     CHECK(true);

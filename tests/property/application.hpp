@@ -21,11 +21,11 @@
 
 namespace allocation::testing {
 
-using bus_type = basic_message_bus<memory::store<>>;
+using bus_type = basic_message_bus<memory::store>;
 
 /// The system under test: a bus bootstrapped on a memory store with in-memory adapters.
 struct application {
-    memory::store<> store;
+    memory::store store;
     memory::allocations_view view;
     memory::notifications notes;
     memory::publisher pub;

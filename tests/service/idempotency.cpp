@@ -86,7 +86,7 @@ TEST_CASE("answers kept in the database are replayed by a store opened later, an
     const auto path = (dir.path() / "keys.db").string();
     const std::string big_body(100'000, 'x');  // kept as a digest, still told apart
     {
-        auto db = allocation::sqlite::store<>::open(path).value();
+        auto db = allocation::sqlite::store::open(path).value();
         allocation::sqlite::idempotency_keys answers(*db);
         durable_idempotency_store keys(answers);
         REQUIRE(keys.claim("k", "POST /allocate\n{}").outcome == kind::proceed);
@@ -96,7 +96,7 @@ TEST_CASE("answers kept in the database are replayed by a store opened later, an
         REQUIRE(keys.claim("dropped", "a").outcome == kind::proceed);
         keys.abandon("dropped");
     }
-    auto db = allocation::sqlite::store<>::open(path).value();
+    auto db = allocation::sqlite::store::open(path).value();
     allocation::sqlite::idempotency_keys answers(*db);
     durable_idempotency_store keys(answers);
     const auto again = keys.claim("k", "POST /allocate\n{}");
@@ -109,7 +109,7 @@ TEST_CASE("answers kept in the database are replayed by a store opened later, an
 }
 
 TEST_CASE("when another process answered a key first, its answer is the one sent") {
-    auto db = allocation::sqlite::store<>::open(":memory:").value();
+    auto db = allocation::sqlite::store::open(":memory:").value();
     allocation::sqlite::idempotency_keys answers(*db);
     durable_idempotency_store keys(answers);
     REQUIRE(keys.claim("k", "a").outcome == kind::proceed);
@@ -118,7 +118,7 @@ TEST_CASE("when another process answered a key first, its answer is the one sent
 }
 
 TEST_CASE("a second request under a key in flight in the database store waits for the first answer") {
-    auto db = allocation::sqlite::store<>::open(":memory:").value();
+    auto db = allocation::sqlite::store::open(":memory:").value();
     allocation::sqlite::idempotency_keys answers(*db);
     durable_idempotency_store keys(answers);
     REQUIRE(keys.claim("k", "a").outcome == kind::proceed);

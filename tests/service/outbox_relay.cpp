@@ -33,8 +33,8 @@ auto have_redis_server() -> bool {
 
 /// A store with one batch of 10 LAMPs and `n` lines of one LAMP allocated (n events in the outbox).
 struct stocked_store {
-    std::unique_ptr<sqlite::store<>> store = sqlite::store<>::open(":memory:").value();
-    sqlite::outbox<> outbox{*store};
+    std::unique_ptr<sqlite::store> store = sqlite::store::open(":memory:").value();
+    sqlite::outbox outbox{*store};
 
     explicit stocked_store(int n) {
         auto bus = bootstrap(*store);
@@ -110,7 +110,7 @@ TEST_CASE("the relay thread empties the outbox while Redis runs") {
     }
     allocation::test::redis_server redis(ALLOCATION_REDIS_SERVER);
     stocked_store s(5);
-    outbox_relay<sqlite::outbox<>> relay(s.outbox, {"127.0.0.1", redis.port(), "", 0}, 5ms);
+    outbox_relay<sqlite::outbox> relay(s.outbox, {"127.0.0.1", redis.port(), "", 0}, 5ms);
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (s.outbox.pending().value() != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
     CHECK(s.outbox.pending().value() == 0);

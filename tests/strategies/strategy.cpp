@@ -206,7 +206,7 @@ TEST_CASE("a strategy whose index cannot plan splits still splits, in preference
 
 TEST_SUITE("strategies") {
 TEST_CASE("the message bus splits a line only when asked to, and answers with the parts") {
-    memory::store<> store;
+    memory::store store;
     memory::allocations_view view;
     auto bus = bootstrap(store, bootstrap_options{}, std::ref(view));
     for (const char* ref : {"a", "b"}) {

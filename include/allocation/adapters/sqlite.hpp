@@ -1,5 +1,5 @@
 // allocation — the SQLite reference adapter, all of it: store, repository and unit of work,
-// outbox and relay, allocations read model, idempotency keys. Link allocation::sqlite.
+// reader, outbox and relay, allocations read model, idempotency keys. Link allocation::sqlite.
 // SPDX-License-Identifier: MIT
 #ifndef ALLOCATION_ADAPTERS_SQLITE_HPP
 #define ALLOCATION_ADAPTERS_SQLITE_HPP
@@ -7,7 +7,10 @@
 #include <allocation/adapters/sqlite/allocations_view.hpp>
 #include <allocation/adapters/sqlite/idempotency.hpp>
 #include <allocation/adapters/sqlite/outbox.hpp>
+#include <allocation/adapters/sqlite/reader.hpp>
+#include <allocation/adapters/sqlite/repository.hpp>
 #include <allocation/adapters/sqlite/schema.hpp>
 #include <allocation/adapters/sqlite/store.hpp>
+#include <allocation/adapters/sqlite/unit_of_work.hpp>
 
 #endif  // ALLOCATION_ADAPTERS_SQLITE_HPP

@@ -5,6 +5,7 @@
 
 #include <functional>   // reference_wrapper
 #include <memory>       // shared_ptr, make_shared
+#include <mutex>        // mutex, lock_guard
 #include <string>       // string
 #include <type_traits>  // decay_t
 #include <utility>      // forward, move
@@ -16,6 +17,7 @@
 #include <allocation/domain/events.hpp>
 #include <allocation/ports/allocations_view.hpp>
 #include <allocation/ports/notifications.hpp>
+#include <allocation/ports/product_reader.hpp>
 #include <allocation/ports/publisher.hpp>
 #include <allocation/ports/unit_of_work.hpp>
 #include <allocation/try.hpp>
@@ -90,24 +92,39 @@ template <class D, class Traits>
 inline constexpr bool is_dependency_v =
     notifications<D> || allocations_view<D, Traits> || event_publisher<D, events::basic_allocated<Traits>>;
 
-// Rewrites the read model's rows of one order line from the product itself, while holding the
-// product in a unit of work. Observers of different commits may run in any order on several
-// threads; writing what the product holds (not applying the event as a delta), one product at
-// a time, makes the read model converge on the products whatever that order.
+// Rewrites the read model's rows of one order line from what is committed. Observers of
+// different commits may run in any order on several threads; writing what the store holds (not
+// applying the event as a delta), one refresh at a time, makes the read model converge whatever
+// that order: a commit comes before its observers, so the refresh that runs last reads the
+// newest state. A store that models product_reader is read without holding anything, under
+// `serial`; another one is read in a unit of work holding the product, rolled back.
 template <class Store, class View, class Order, class Sku>
-auto refresh_view(Store& store, View& view, const Order& order, const Sku& sku) -> result<void> {
-    auto uow = store.begin();
-    ALLOCATION_TRY(product, uow.products().get(sku));
-    ALLOCATION_TRYV(view.remove(order, sku));
-    if (product != nullptr) {
-        if (const auto* line = product->find_line(order)) {
-            for (const auto& part : line->parts) {
-                ALLOCATION_TRYV(view.add(order, sku, product->batches()[part.batch].ref()));
+auto refresh_view(Store& store, View& view, std::mutex& serial, const Order& order, const Sku& sku) -> result<void> {
+    using traits = typename product_t<unit_of_work_t<Store>>::traits_type;
+    if constexpr (product_reader<Store, traits>) {
+        const std::lock_guard lock(serial);
+        ALLOCATION_TRY(rows, store.read_allocations(order));
+        ALLOCATION_TRYV(view.remove(order, sku));
+        for (const auto& row : rows) {
+            if (row.sku == sku) {
+                ALLOCATION_TRYV(view.add(order, sku, row.batch));
             }
         }
+        return success();
+    } else {
+        auto uow = store.begin();
+        ALLOCATION_TRY(product, uow.products().get(sku));
+        ALLOCATION_TRYV(view.remove(order, sku));
+        if (product != nullptr) {
+            if (const auto* line = product->find_line(order)) {
+                for (const auto& part : line->parts) {
+                    ALLOCATION_TRYV(view.add(order, sku, product->batches()[part.batch].ref()));
+                }
+            }
+        }
+        uow.rollback();
+        return success();
     }
-    uow.rollback();
-    return success();
 }
 
 template <class Bus, class Event, class Holder>
@@ -144,12 +161,14 @@ void wire_adapter(Bus& bus, const bootstrap_options& options, Dependency&& depen
     }
     if constexpr (allocations_view<target, traits>) {
         auto* store = &bus.store();
-        bus.template on<events::basic_allocated<traits>>([holder, store](const events::basic_allocated<traits>& e) {
-            return refresh_view(*store, unwrapped<holder_type>::get(*holder), e.order, e.sku);
+        auto serial = std::make_shared<std::mutex>();
+        bus.template on<events::basic_allocated<traits>>([holder, store, serial](const events::basic_allocated<traits>& e) {
+            return refresh_view(*store, unwrapped<holder_type>::get(*holder), *serial, e.order, e.sku);
         });
-        bus.template on<events::basic_deallocated<traits>>([holder, store](const events::basic_deallocated<traits>& e) {
-            return refresh_view(*store, unwrapped<holder_type>::get(*holder), e.order, e.sku);
-        });
+        bus.template on<events::basic_deallocated<traits>>(
+            [holder, store, serial](const events::basic_deallocated<traits>& e) {
+                return refresh_view(*store, unwrapped<holder_type>::get(*holder), *serial, e.order, e.sku);
+            });
     }
     publish_if_supported<Bus, events::basic_allocated<traits>>(bus, holder);
     publish_if_supported<Bus, events::basic_deallocated<traits>>(bus, holder);
@@ -184,7 +203,8 @@ void wire(Bus& bus, const bootstrap_options& options, Dependency&& dependency) {
 /// dependency is connected to the events it serves, found by the concepts it models:
 /// - notifications: sent a notice to `options.purchasing` on OutOfStock and LowStock;
 /// - allocations_view: kept up to date from Allocated and Deallocated (each rewrites the line's
-///   rows from its product, read in a unit of work, so concurrent writers cannot leave it stale);
+///   rows from what is committed, read through the store's product_reader when it has one, so
+///   concurrent writers cannot leave it stale);
 /// - event_publisher: given Allocated, and Deallocated, OutOfStock, LowStock where it takes them.
 /// - with_strategy(s) / with_product_factory(f): how the products the bus creates are made;
 /// and always the observer that reallocates the lines of a shrunk batch (after the others).

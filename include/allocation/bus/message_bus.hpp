@@ -27,6 +27,7 @@
 #include <allocation/domain/commands.hpp>
 #include <allocation/domain/events.hpp>
 #include <allocation/error.hpp>
+#include <allocation/ports/publisher.hpp>
 #include <allocation/ports/unit_of_work.hpp>
 
 namespace allocation {

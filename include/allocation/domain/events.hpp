@@ -95,28 +95,6 @@ using low_stock = basic_low_stock<default_traits>;
 using batch_quantity_changed = basic_batch_quantity_changed<default_traits>;
 using event = basic_event<default_traits>;
 
-/// The channel an event is published on by the example service and the reference publishers.
-template <class Event>
-inline constexpr std::string_view channel_v = {};
-template <class T>
-inline constexpr std::string_view channel_v<basic_batch_created<T>> = "batch_created";
-template <class T>
-inline constexpr std::string_view channel_v<basic_allocated<T>> = "line_allocated";
-template <class T>
-inline constexpr std::string_view channel_v<basic_deallocated<T>> = "line_deallocated";
-template <class T>
-inline constexpr std::string_view channel_v<basic_out_of_stock<T>> = "out_of_stock";
-template <class T>
-inline constexpr std::string_view channel_v<basic_low_stock<T>> = "low_stock";
-template <class T>
-inline constexpr std::string_view channel_v<basic_batch_quantity_changed<T>> = "batch_quantity_changed";
-
-/// The channel of any event held in a basic_event variant.
-template <class Traits>
-[[nodiscard]] auto channel(const basic_event<Traits>& e) noexcept -> std::string_view {
-    return std::visit([](const auto& ev) { return channel_v<std::remove_cvref_t<decltype(ev)>>; }, e);
-}
-
 }  // namespace events
 }  // namespace allocation
 

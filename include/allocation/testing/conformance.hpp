@@ -1,5 +1,5 @@
-// allocation — the adapter conformance kit: doctest suites that any Repository / UnitOfWork
-// adapter runs to show it keeps the ports' promises.
+// allocation — the adapter conformance kit: checks that any store (Repository / UnitOfWork /
+// ProductReader adapter) runs to show it keeps the ports' promises, as doctest suites.
 // SPDX-License-Identifier: MIT
 //
 // Include this header in one test source of your adapter (after doctest) and instantiate the
@@ -10,25 +10,59 @@
 //         auto make() -> std::unique_ptr<store_type>;        // a new, empty store
 //         // optional: a second store on the same storage (another process, a restart)
 //         auto reopen(store_type&) -> std::unique_ptr<store_type>;
+//         // optional, for identifiers not made from text (integers, say): the id of a name the
+//         // kit uses ("LAMP", "lamp-1", "o1"...), the same id for the same name, different ids
+//         // for different names. Without them, ids are made as `Id{std::string(name)}`.
+//         static auto sku(std::string_view name) -> sku_type;
+//         static auto batch(std::string_view name) -> batch_ref_type;
+//         static auto order(std::string_view name) -> order_id_type;
 //     };
 //     TEST_CASE_TEMPLATE_INVOKE(allocation_repository_conformance, my_harness);
 //     TEST_CASE_TEMPLATE_INVOKE(allocation_unit_of_work_conformance, my_harness);
 //     TEST_CASE_TEMPLATE_INVOKE(allocation_idempotency_conformance, my_harness);
 //     TEST_CASE_TEMPLATE_INVOKE(allocation_concurrency_conformance, my_harness);
+//     TEST_CASE_TEMPLATE_INVOKE(allocation_reader_conformance, my_harness);  // a product_reader
 //
-// The store must make a second unit of work that asks for a product held by another fail with
-// errc::conflict at once (a lock timeout of 0) or at commit (optimistic versions). Suites that
-// need the inbox capability (records_processed_messages) or reopen() skip those parts when the
-// adapter lacks them.
+// Each check is also a function returning a verdict (allocation::testing::checks), so a test can
+// show that a broken store fails it. Parts that need the inbox capability
+// (records_processed_messages), reopen() or product_reader are skipped when the store lacks them.
+//
+// The unit of work's contract the checks hold a store to:
+// - A unit of work is all or nothing: commit() keeps every change or none (it then fails);
+//   rollback(), or destruction without commit(), keeps none. A unit of work can be used again
+//   after commit() and after rollback(): it then starts afresh from what is committed, and a
+//   product changed and rolled back is seen unchanged by its next get().
+// - Two units of work changing one product are serialised: the second either cannot get the
+//   product while the first holds it (errc::conflict from get(), pessimistic) or fails its
+//   commit with errc::conflict after the first committed (optimistic). The same holds for a
+//   product the second only read: a commit is never acknowledged for an answer given from a
+//   product another writer changed meanwhile.
+// - Two units of work creating one new SKU: at most one succeeds; the other fails at add() or
+//   at commit() (errc::conflict or errc::duplicate_product), and nothing of it is kept.
+// - A batch is found by its reference (get_by_batch_ref) as soon as its commit is, whether its
+//   product was new or existed.
+// - collect_new_events() gives the events of what was committed, once, in the order raised:
+//   also the events of a product whose command changed nothing (OutOfStock), never those of
+//   what was rolled back.
+// - A store that models product_reader reads committed state only, without waiting for or
+//   failing because of a unit of work that holds a product.
+// The checks interleave units of work by hand on one thread, so they do not depend on timing;
+// only the concurrency suite runs threads. The store must make a second unit of work that asks
+// for a product held by another fail at once (a lock timeout of 0) or at commit (versions).
 #ifndef ALLOCATION_TESTING_CONFORMANCE_HPP
 #define ALLOCATION_TESTING_CONFORMANCE_HPP
 
-#include <atomic>   // atomic
-#include <cstddef>  // size_t
-#include <memory>   // unique_ptr
-#include <string>   // string
-#include <thread>   // thread
-#include <vector>   // vector
+#include <atomic>       // atomic
+#include <cstddef>      // size_t
+#include <cstdint>      // int64_t, uint64_t
+#include <functional>   // function
+#include <memory>       // unique_ptr
+#include <string>       // string
+#include <string_view>  // string_view
+#include <thread>       // thread
+#include <utility>      // pair
+#include <variant>      // holds_alternative
+#include <vector>       // vector
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -40,9 +74,30 @@
 #include <allocation/domain/events.hpp>
 #include <allocation/error.hpp>
 #include <allocation/ports/inbox.hpp>
+#include <allocation/ports/product_reader.hpp>
 #include <allocation/ports/unit_of_work.hpp>
 
 namespace allocation::testing {
+
+/// What a check found: passed, or the expectations that failed.
+class verdict {
+public:
+    /// Records `what` as failed unless `ok`; returns `ok`.
+    auto expect(bool ok, std::string_view what) -> bool {
+        if (!ok) failures_.emplace_back(what);
+        return ok;
+    }
+    [[nodiscard]] auto passed() const noexcept -> bool { return failures_.empty(); }
+    /// The failed expectations, one per line.
+    [[nodiscard]] auto text() const -> std::string {
+        std::string out;
+        for (const auto& f : failures_) out += f + "\n";
+        return out;
+    }
+
+private:
+    std::vector<std::string> failures_;
+};
 
 /// The types a harness's store works with.
 template <class Harness>
@@ -63,343 +118,685 @@ concept reopens = requires(Harness& h, typename Harness::store_type& s) {
     { h.reopen(s) };
 };
 
-/// Commits a product `code` with one warehouse batch per entry of `batches` (reference, units).
-template <class Store, class Sku>
-void seed(Store& store, const Sku& code,
-          std::initializer_list<std::pair<const char*, std::int64_t>> batches) {
-    using product_type = product_t<unit_of_work_t<Store>>;
-    using traits = typename product_type::traits_type;
+/// The ids and quantities the checks use, made by the harness or from text.
+template <class Harness>
+struct kit_values : kit_types<Harness> {
+    using t = kit_types<Harness>;
+    static auto sku(std::string_view name) -> typename t::sku_type {
+        if constexpr (requires { Harness::sku(name); }) {
+            return Harness::sku(name);
+        } else {
+            return typename t::sku_type{std::string(name)};
+        }
+    }
+    static auto batch(std::string_view name) -> typename t::batch_ref_type {
+        if constexpr (requires { Harness::batch(name); }) {
+            return Harness::batch(name);
+        } else {
+            return typename t::batch_ref_type{std::string(name)};
+        }
+    }
+    static auto order(std::string_view name) -> typename t::order_id_type {
+        if constexpr (requires { Harness::order(name); }) {
+            return Harness::order(name);
+        } else {
+            return typename t::order_id_type{std::string(name)};
+        }
+    }
+    static auto qty(std::int64_t n) -> typename t::quantity_type {
+        return allocation::detail::make_quantity<typename t::quantity_type>(n);
+    }
+};
+
+/// Commits a product `code` with one warehouse batch per entry of `batches` (name, units);
+/// false when that fails.
+template <class Harness, class Store>
+auto seed(Store& store, std::string_view code, std::initializer_list<std::pair<const char*, std::int64_t>> batches)
+    -> bool {
+    using v = kit_values<Harness>;
+    using product_type = typename v::product_type;
     auto uow = store.begin();
-    auto found = uow.products().get(code);
-    REQUIRE(found);
+    auto found = uow.products().get(v::sku(code));
+    if (!found) return false;
     product_type* p = found.value();
     if (p == nullptr) {
-        REQUIRE(uow.products().add(product_type{code}));
-        p = uow.products().get(code).value();
+        if (!uow.products().add(product_type{v::sku(code)})) return false;
+        auto added = uow.products().get(v::sku(code));
+        if (!added || added.value() == nullptr) return false;
+        p = added.value();
     }
     for (const auto& [ref, units] : batches) {
-        REQUIRE(p->add_batch(typename traits::batch_ref_type{ref},
-                             allocation::detail::make_quantity<typename traits::quantity_type>(units)));
+        if (!p->add_batch(v::batch(ref), v::qty(units))) return false;
     }
-    REQUIRE(uow.commit());
+    if (!uow.commit()) return false;
     (void)uow.collect_new_events();
+    return true;
 }
 
-/// The units allocated over every batch of a committed product (-1 when unknown).
-template <class Store, class Sku>
-auto allocated_units(Store& store, const Sku& code) -> std::int64_t {
+/// The units allocated over every batch of a committed product (-1 when unknown or when a
+/// batch holds more than it has).
+template <class Harness, class Store>
+auto allocated_units(Store& store, std::string_view code) -> std::int64_t {
     auto uow = store.begin();
-    auto found = uow.products().get(code);
+    auto found = uow.products().get(kit_values<Harness>::sku(code));
     if (!found || found.value() == nullptr) return -1;
     std::int64_t total = 0;
     for (const auto& b : found.value()->batches()) {
+        if (b.purchased() < b.allocated()) return -1;
         total += allocation::detail::count(b.allocated());
-        CHECK(b.allocated() <= b.purchased());
     }
     return total;
+}
+
+/// A named check: a function of a harness returning a verdict.
+template <class Harness>
+struct check {
+    const char* name;
+    verdict (*run)(Harness&);
+};
+
+/// The checks of each suite, as functions a test can run on any harness.
+template <class Harness>
+struct checks {
+    using v = kit_values<Harness>;
+    using t = kit_types<Harness>;
+    using product_type = typename t::product_type;
+    using cmd_allocate = commands::basic_allocate<typename t::traits>;
+    using cmd_deallocate = commands::basic_deallocate<typename t::traits>;
+    using cmd_order = commands::basic_allocate_order<typename t::traits>;
+
+    // A fresh store with LAMP (lamp-1: 10 units), or none (and a failed verdict).
+    static auto lamp_store(Harness& h, verdict& out) -> std::unique_ptr<typename t::store_type> {
+        auto store = h.make();
+        if (!out.expect(store != nullptr, "the harness makes a store")) return nullptr;
+        if (!out.expect(seed<Harness>(*store, "LAMP", {{"lamp-1", 10}}), "a product is seeded")) return nullptr;
+        return store;
+    }
+
+    // -- repository ------------------------------------------------------------------------
+
+    static auto finds_by_sku(Harness& h) -> verdict {
+        verdict out;
+        auto store = h.make();
+        if (!out.expect(seed<Harness>(*store, "LAMP", {{"lamp-1", 10}, {"lamp-2", 5}}), "a product is seeded")) {
+            return out;
+        }
+        auto uow = store->begin();
+        auto found = uow.products().get(v::sku("LAMP"));
+        if (!out.expect(found && found.value() != nullptr, "a known SKU gives its product")) return out;
+        const auto batches = found.value()->batches();
+        if (!out.expect(batches.size() == 2, "the product has its two batches")) return out;
+        out.expect(batches[0].ref() == v::batch("lamp-1") && batches[1].ref() == v::batch("lamp-2"),
+                   "batches come in insertion order");
+        out.expect(batches[1].purchased() == v::qty(5), "a batch keeps its quantity");
+        auto none = uow.products().get(v::sku("NOPE"));
+        out.expect(none && none.value() == nullptr, "an unknown SKU gives no product");
+        return out;
+    }
+
+    static auto finds_by_batch_ref(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        auto uow = store->begin();
+        auto found = uow.products().get_by_batch_ref(v::batch("lamp-1"));
+        out.expect(found && found.value() != nullptr && found.value()->sku() == v::sku("LAMP"),
+                   "a batch reference gives the product owning it");
+        auto none = uow.products().get_by_batch_ref(v::batch("nope"));
+        out.expect(none && none.value() == nullptr, "an unknown batch reference gives none");
+        return out;
+    }
+
+    static auto finds_what_it_added(Harness& h) -> verdict {
+        verdict out;
+        auto store = h.make();
+        auto uow = store->begin();
+        if (!out.expect(static_cast<bool>(uow.products().add(product_type{v::sku("DESK")})), "a new SKU is added")) {
+            return out;
+        }
+        auto mine = uow.products().get(v::sku("DESK"));
+        if (!out.expect(mine && mine.value() != nullptr, "an added product is found before commit")) return out;
+        out.expect(static_cast<bool>(mine.value()->add_batch(v::batch("desk-1"), v::qty(3))), "a batch is added");
+        if (!out.expect(static_cast<bool>(uow.commit()), "the new product commits")) return out;
+        auto other = store->begin();
+        auto found = other.products().get_by_batch_ref(v::batch("desk-1"));
+        out.expect(found && found.value() != nullptr && found.value()->sku() == v::sku("DESK"),
+                   "a batch of a new product is found by reference after commit");
+        return out;
+    }
+
+    static auto finds_a_batch_added_to_an_existing_product(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        {
+            auto uow = store->begin();
+            auto p = uow.products().get(v::sku("LAMP"));
+            if (!out.expect(p && p.value() != nullptr, "the product is found")) return out;
+            out.expect(static_cast<bool>(p.value()->add_batch(v::batch("lamp-late"), v::qty(2))), "a batch is added");
+            if (!out.expect(static_cast<bool>(uow.commit()), "the new batch commits")) return out;
+        }
+        auto uow = store->begin();
+        auto found = uow.products().get_by_batch_ref(v::batch("lamp-late"));
+        out.expect(found && found.value() != nullptr && found.value()->sku() == v::sku("LAMP"),
+                   "a batch added to an existing product is found by reference after commit");
+        return out;
+    }
+
+    static auto refuses_a_known_sku(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        auto uow = store->begin();
+        out.expect(!uow.products().add(product_type{v::sku("LAMP")}), "adding a SKU that exists fails");
+        return out;
+    }
+
+    static auto sees_what_it_handed_out(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store || !out.expect(seed<Harness>(*store, "CHAIR", {{"chair-1", 1}}), "a second product")) return out;
+        auto uow = store->begin();
+        out.expect(uow.products().get(v::sku("LAMP")) && uow.products().get(v::sku("CHAIR")), "both are found");
+        std::size_t n = 0;
+        for (auto* p : uow.products().seen()) n += p != nullptr ? 1U : 0U;
+        out.expect(n == 2, "every product handed out is seen");
+        return out;
+    }
+
+    // -- unit of work ------------------------------------------------------------------------
+
+    static auto keeps_nothing_without_commit(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        {
+            auto uow = store->begin();
+            auto p = uow.products().get(v::sku("LAMP"));
+            if (!out.expect(p && p.value() != nullptr, "the product is found")) return out;
+            out.expect(static_cast<bool>(p.value()->allocate({v::order("o1"), v::sku("LAMP"), v::qty(4)})),
+                       "a line is allocated");
+        }
+        out.expect(allocated_units<Harness>(*store, "LAMP") == 0, "a unit of work ended without commit changes nothing");
+        return out;
+    }
+
+    static auto starts_afresh_after_rollback(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        auto uow = store->begin();
+        auto p = uow.products().get(v::sku("LAMP"));
+        if (!out.expect(p && p.value() != nullptr, "the product is found")) return out;
+        out.expect(static_cast<bool>(p.value()->allocate({v::order("o1"), v::sku("LAMP"), v::qty(4)})),
+                   "a line is allocated");
+        uow.rollback();
+        auto again = uow.products().get(v::sku("LAMP"));
+        if (!out.expect(again && again.value() != nullptr, "the product is found again after rollback")) return out;
+        out.expect(again.value()->find_line(v::order("o1")) == nullptr && again.value()->available() == v::qty(10),
+                   "a product rolled back is seen unchanged by the next get() of the same unit of work");
+        out.expect(static_cast<bool>(again.value()->allocate({v::order("o2"), v::sku("LAMP"), v::qty(1)})),
+                   "the unit of work is used again");
+        out.expect(static_cast<bool>(uow.commit()), "the reused unit of work commits");
+        out.expect(allocated_units<Harness>(*store, "LAMP") == 1,
+                   "a commit after a rollback keeps only what came after the rollback");
+        return out;
+    }
+
+    static auto rolls_back_a_failed_command(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        auto uow = store->begin();
+        const cmd_order order{v::order("o1"), {{v::sku("LAMP"), v::qty(2)}, {v::sku("NOPE"), v::qty(1)}}};
+        const auto r = handlers::allocate_order(order, uow);
+        out.expect(!r && r.error() == errc::invalid_sku, "an order with an unknown SKU fails");
+        uow.rollback();
+        out.expect(uow.collect_new_events().empty(), "a failed command leaves no event");
+        out.expect(allocated_units<Harness>(*store, "LAMP") == 0, "a failed command keeps nothing");
+        return out;
+    }
+
+    static auto shows_what_was_committed(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        std::uint64_t before = 0;
+        {
+            auto uow = store->begin();
+            auto p = uow.products().get(v::sku("LAMP"));
+            if (!out.expect(p && p.value() != nullptr, "the product is found")) return out;
+            before = p.value()->version();
+        }
+        auto uow = store->begin();
+        out.expect(static_cast<bool>(handlers::allocate(cmd_allocate{v::order("o1"), v::sku("LAMP"), v::qty(4)}, uow)),
+                   "a line is allocated and committed");
+        out.expect(allocated_units<Harness>(*store, "LAMP") == 4, "committed changes are seen by the next unit of work");
+        {
+            auto next = store->begin();
+            auto p = next.products().get(v::sku("LAMP"));
+            out.expect(p && p.value() != nullptr && p.value()->version() > before, "the version a commit writes increases");
+        }
+        if constexpr (reopens<Harness>) {
+            auto again = h.reopen(*store);
+            out.expect(again && allocated_units<Harness>(*again, "LAMP") == 4,
+                       "committed changes are seen by another store on the same storage");
+        }
+        return out;
+    }
+
+    static auto collects_events_once_after_commit(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        auto uow = store->begin();
+        auto p = uow.products().get(v::sku("LAMP"));
+        if (!out.expect(p && p.value() != nullptr, "the product is found")) return out;
+        out.expect(static_cast<bool>(p.value()->allocate({v::order("o1"), v::sku("LAMP"), v::qty(1)})),
+                   "a line is allocated");
+        out.expect(uow.collect_new_events().empty(), "no event is collected before commit");
+        if (!out.expect(static_cast<bool>(uow.commit()), "the unit of work commits")) return out;
+        const auto first = uow.collect_new_events();
+        out.expect(first.size() == 1 && std::holds_alternative<events::basic_allocated<typename t::traits>>(first.front()),
+                   "the committed Allocated event is collected");
+        out.expect(uow.collect_new_events().empty(), "events are collected once");
+        auto other = store->begin();
+        out.expect(other.collect_new_events().empty(), "another unit of work has no events");
+        return out;
+    }
+
+    static auto collects_events_of_unchanged_products(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        auto uow = store->begin();
+        const auto r = handlers::allocate(cmd_allocate{v::order("o1"), v::sku("LAMP"), v::qty(11)}, uow);
+        out.expect(!r && r.error() == errc::out_of_stock, "a line too big is out of stock");
+        const auto got = uow.collect_new_events();
+        out.expect(got.size() == 1 && std::holds_alternative<events::basic_out_of_stock<typename t::traits>>(got.front()),
+                   "the OutOfStock event of a product that did not change is collected after commit");
+        return out;
+    }
+
+    static auto drops_events_of_a_rollback(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        auto uow = store->begin();
+        auto p = uow.products().get(v::sku("LAMP"));
+        if (!out.expect(p && p.value() != nullptr, "the product is found")) return out;
+        out.expect(static_cast<bool>(p.value()->allocate({v::order("o1"), v::sku("LAMP"), v::qty(1)})),
+                   "a line is allocated");
+        uow.rollback();
+        out.expect(static_cast<bool>(uow.commit()), "an empty commit after rollback succeeds");
+        out.expect(uow.collect_new_events().empty(), "events of a unit of work rolled back are never collected");
+        out.expect(allocated_units<Harness>(*store, "LAMP") == 0, "nothing rolled back is kept");
+        return out;
+    }
+
+    // Two units of work on `code` (10 units), interleaved by hand: the first changes it (`first_changes`) or
+    // only reads it, the second changes it and commits first when it can get it.
+    template <class OtherStore>
+    static void serialises(typename t::store_type& store, OtherStore& other_store, std::string_view code,
+                           bool first_changes, verdict& out) {
+        const auto sku = v::sku(code);
+        auto first = store.begin();
+        auto p1 = first.products().get(sku);
+        if (!out.expect(p1 && p1.value() != nullptr, "the first unit of work gets the product")) return;
+        if (first_changes) {
+            out.expect(static_cast<bool>(p1.value()->allocate({v::order("o1"), sku, v::qty(6)})),
+                       "the first allocates");
+        } else {
+            out.expect(p1.value()->available() == v::qty(10), "the first reads the stock");
+        }
+        auto second = other_store.begin();
+        auto p2 = second.products().get(sku);
+        if (!p2) {  // pessimistic: the product is held by the first
+            out.expect(p2.error() == errc::conflict, "a held product is refused with errc::conflict");
+            out.expect(static_cast<bool>(first.commit()), "the holder commits");
+            return;
+        }
+        if (!out.expect(p2.value() != nullptr, "the second unit of work gets the product")) return;
+        out.expect(static_cast<bool>(p2.value()->allocate({v::order("o2"), sku, v::qty(6)})),
+                   "the second allocates");
+        if (first_changes) {  // optimistic: the first commits, the second finds another version
+            out.expect(static_cast<bool>(first.commit()), "the first commits");
+            const auto r = second.commit();
+            out.expect(!r && r.error() == errc::conflict, "the second commit on a changed product is a conflict");
+        } else {  // the second commits; the first's answer came from a product changed meanwhile
+            out.expect(static_cast<bool>(second.commit()), "the second commits");
+            const auto r = first.commit();
+            out.expect(!r && r.error() == errc::conflict,
+                       "a commit after reading a product another writer changed is a conflict");
+        }
+    }
+
+    static auto serialises_two_writers(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        serialises(*store, *store, "LAMP", true, out);
+        out.expect(allocated_units<Harness>(*store, "LAMP") == 6, "one of the two writers' lines is kept");
+        if constexpr (reopens<Harness>) {
+            auto other = h.reopen(*store);
+            if (!out.expect(other != nullptr && seed<Harness>(*store, "SOFA", {{"sofa-1", 10}}), "a second store")) {
+                return out;
+            }
+            serialises(*store, *other, "SOFA", true, out);
+            out.expect(allocated_units<Harness>(*other, "SOFA") == 6,
+                       "in two stores on one storage, one of the two writers' lines is kept");
+        }
+        return out;
+    }
+
+    static auto checks_the_version_of_products_only_read(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        serialises(*store, *store, "LAMP", false, out);
+        if constexpr (reopens<Harness>) {
+            auto other = h.reopen(*store);
+            if (!out.expect(other != nullptr && seed<Harness>(*store, "SOFA", {{"sofa-1", 10}}), "a second store")) {
+                return out;
+            }
+            serialises(*store, *other, "SOFA", false, out);
+        }
+        return out;
+    }
+
+    static auto keeps_one_of_two_creators(Harness& h) -> verdict {
+        verdict out;
+        auto store = h.make();
+        auto first = store->begin();
+        auto second = store->begin();
+        const auto create = [&](auto& uow, const char* batch) -> bool {
+            auto found = uow.products().get(v::sku("DESK"));
+            if (!found) return false;
+            product_type* p = found.value();
+            if (p == nullptr) {
+                if (!uow.products().add(product_type{v::sku("DESK")})) return false;
+                auto added = uow.products().get(v::sku("DESK"));
+                if (!added) return false;
+                p = added.value();
+            }
+            return p != nullptr && static_cast<bool>(p->add_batch(v::batch(batch), v::qty(3)));
+        };
+        if (!out.expect(create(first, "desk-a"), "the first creator stages the SKU")) return out;
+        const bool second_staged = create(second, "desk-b");
+        if (!out.expect(static_cast<bool>(first.commit()), "the first creator commits")) return out;
+        const bool second_committed = second_staged && static_cast<bool>(second.commit());
+        out.expect(!second_committed, "the second creator of a SKU another committed first is refused");
+        auto uow = store->begin();
+        auto p = uow.products().get(v::sku("DESK"));
+        if (!out.expect(p && p.value() != nullptr, "the product exists")) return out;
+        out.expect(p.value()->find_batch(v::batch("desk-a")) != nullptr, "the first creator's batch is kept");
+        out.expect(second_committed == (p.value()->find_batch(v::batch("desk-b")) != nullptr),
+                   "a batch acknowledged is never lost");
+        return out;
+    }
+
+    static auto reports_a_held_product_as_a_conflict_to_retry(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        auto bus = bootstrap(*store, bootstrap_options{.retry = {.attempts = 2, .backoff = std::chrono::microseconds{0}},
+                                                       .log = [](std::string_view) {}});
+        auto holder = store->begin();
+        auto held = holder.products().get(v::sku("LAMP"));
+        if (!out.expect(held && held.value() != nullptr, "the product is held")) return out;
+        const auto meanwhile = bus.handle(cmd_allocate{v::order("o1"), v::sku("LAMP"), v::qty(2)});
+        out.expect(meanwhile || meanwhile.error() == errc::conflict,
+                   "a command on a held product succeeds (optimistic) or meets errc::conflict");
+        holder.rollback();
+        const auto after = bus.handle(cmd_allocate{v::order("o1"), v::sku("LAMP"), v::qty(2)});
+        out.expect(static_cast<bool>(after), "the command succeeds once the product is let go");
+        out.expect(allocated_units<Harness>(*store, "LAMP") == 2, "the line is allocated once");
+        return out;
+    }
+
+    // -- idempotency -------------------------------------------------------------------------
+
+    static auto answers_a_line_sent_again(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        auto bus = bootstrap(*store);
+        int allocated_events = 0;
+        bus.template on<events::basic_allocated<typename t::traits>>([&](const auto&) { ++allocated_events; });
+        const auto first = bus.handle(cmd_allocate{v::order("o1"), v::sku("LAMP"), v::qty(3)});
+        const auto again = bus.handle(cmd_allocate{v::order("o1"), v::sku("LAMP"), v::qty(3)});
+        out.expect(first && again && first.value() == again.value(), "a line sent again gets its batch");
+        out.expect(allocated_events == 1, "a line sent again raises no second event");
+        out.expect(allocated_units<Harness>(*store, "LAMP") == 3, "a line sent again is not allocated twice");
+        const auto other = bus.handle(cmd_allocate{v::order("o1"), v::sku("LAMP"), v::qty(4)});
+        out.expect(!other && other.error() == errc::conflicting_resubmission,
+                   "a line sent again with another quantity is refused");
+        return out;
+    }
+
+    static auto answers_a_message_id_from_its_inbox(Harness& h) -> verdict {
+        verdict out;
+        if constexpr (records_processed_messages<typename t::uow_type>) {
+            auto store = lamp_store(h, out);
+            if (!store) return out;
+            auto bus = bootstrap(*store);
+            cmd_allocate cmd{v::order("o1"), v::sku("LAMP"), v::qty(3)};
+            cmd.message_id = "m-1";
+            const auto first = bus.handle(cmd);
+            out.expect(first && bus.handle(cmd_deallocate{v::order("o1"), v::sku("LAMP"), {}}), "allocated, deallocated");
+            const auto again = bus.handle(cmd);
+            out.expect(again && first && again.value() == first.value(),
+                       "a message id processed before is answered with its stored result");
+            out.expect(allocated_units<Harness>(*store, "LAMP") == 0, "a message id processed before changes nothing");
+            if constexpr (reopens<Harness>) {
+                auto reopened = h.reopen(*store);
+                auto bus2 = bootstrap(*reopened);
+                const auto after_restart = bus2.handle(cmd);
+                out.expect(after_restart && first && after_restart.value() == first.value(),
+                           "the stored result outlives the store");
+            }
+            cmd_order order{v::order("o2"), {{v::sku("LAMP"), v::qty(2)}}};
+            order.message_id = "m-2";
+            const auto placed = bus.handle(order);
+            out.expect(placed && bus.handle(cmd_deallocate{v::order("o2"), v::sku("LAMP"), {}}), "an order, deallocated");
+            const auto replayed = bus.handle(order);
+            out.expect(replayed && placed && replayed.value() == placed.value(),
+                       "an order's message id is answered with its stored allocations");
+            cmd_allocate big{v::order("o3"), v::sku("LAMP"), v::qty(11)};
+            big.message_id = "m-3";
+            const auto refused = bus.handle(big);
+            out.expect(!refused && refused.error() == errc::out_of_stock, "too big is out of stock");
+            out.expect(seed<Harness>(*store, "LAMP", {{"lamp-2", 20}}), "more stock arrives");
+            const auto stored = bus.handle(big);
+            out.expect(!stored && stored.error() == errc::out_of_stock, "an out-of-stock answer is stored too");
+        }
+        return out;
+    }
+
+    // -- concurrency -------------------------------------------------------------------------
+
+    static auto never_oversells_under_threads(Harness& h) -> verdict {
+        verdict out;
+        auto store = h.make();
+        if (!out.expect(seed<Harness>(*store, "LAMP", {{"lamp-1", 30}, {"lamp-2", 30}}), "a product is seeded")) {
+            return out;
+        }
+        auto bus = bootstrap(*store, bootstrap_options{.retry = {.attempts = 40, .backoff = std::chrono::microseconds{1}},
+                                                       .log = [](std::string_view) {}});
+        constexpr int threads = 4;
+        constexpr int per_thread = 25;
+        std::atomic<int> allocated{0};
+        std::atomic<int> refused{0};
+        std::vector<std::thread> pool;
+        for (int i = 0; i < threads; ++i) {
+            pool.emplace_back([&, i] {
+                for (int n = 0; n < per_thread; ++n) {
+                    const auto name = fmt::format("t{}-{}", i, n);
+                    if (bus.handle(cmd_allocate{v::order(name), v::sku("LAMP"), v::qty(1)})) {
+                        ++allocated;
+                    } else {
+                        ++refused;
+                    }
+                }
+            });
+        }
+        for (auto& th : pool) th.join();
+        out.expect(allocated.load() + refused.load() == threads * per_thread, "every command is answered");
+        out.expect(allocated.load() == 60, "every unit in stock is allocated, none more");
+        out.expect(allocated_units<Harness>(*store, "LAMP") == allocated.load(), "what was acknowledged is stored");
+        return out;
+    }
+
+    // -- reader ------------------------------------------------------------------------------
+
+    static auto reads_committed_state(Harness& h) -> verdict {
+        verdict out;
+        if constexpr (product_reader<typename t::store_type, typename t::traits>) {
+            auto store = h.make();
+            if (!out.expect(seed<Harness>(*store, "LAMP", {{"lamp-1", 10}, {"lamp-2", 5}}), "a product is seeded")) {
+                return out;
+            }
+            {
+                auto uow = store->begin();
+                out.expect(static_cast<bool>(handlers::allocate(cmd_allocate{v::order("o1"), v::sku("LAMP"), v::qty(4)}, uow)),
+                           "a line is allocated");
+            }
+            auto uow = store->begin();
+            auto found = uow.products().get(v::sku("LAMP"));
+            if (!out.expect(found && found.value() != nullptr, "the product is found")) return out;
+            const auto* p = found.value();
+            const auto state = store->read_product(v::sku("LAMP"));
+            if (!out.expect(state && state.value(), "a committed product is read")) return out;
+            const auto& s = *state.value();
+            out.expect(s.version == p->version() && s.available == p->available(), "its version and stock are read");
+            const auto order = p->preference_order();
+            bool same = s.batches.size() == order.size();
+            for (std::size_t i = 0; same && i < order.size(); ++i) {
+                same = s.batches[i].ref == order[i]->ref() && s.batches[i].allocated == order[i]->allocated() &&
+                       s.batches[i].purchased == order[i]->purchased();
+            }
+            out.expect(same, "its batches are read in preference order");
+            uow.rollback();
+            const auto none = store->read_product(v::sku("NOPE"));
+            out.expect(none && !none.value(), "an unknown SKU reads as none");
+            const auto b = store->read_batch(v::batch("lamp-2"));
+            out.expect(b && b.value() && b.value()->sku == v::sku("LAMP") && b.value()->purchased == v::qty(5),
+                       "a batch is read by reference");
+            const auto nob = store->read_batch(v::batch("nope"));
+            out.expect(nob && !nob.value(), "an unknown batch reads as none");
+            const auto rows = store->read_allocations(v::order("o1"));
+            out.expect(rows && rows.value().size() == 1 && rows.value()[0].sku == v::sku("LAMP") &&
+                           rows.value()[0].qty == v::qty(4),
+                       "an order's allocations are read");
+            const auto norows = store->read_allocations(v::order("o9"));
+            out.expect(norows && norows.value().empty(), "an order without allocations reads as none");
+        }
+        return out;
+    }
+
+    static auto reads_without_waiting_for_a_writer(Harness& h) -> verdict {
+        verdict out;
+        if constexpr (product_reader<typename t::store_type, typename t::traits>) {
+            auto store = lamp_store(h, out);
+            if (!store) return out;
+            auto uow = store->begin();
+            auto p = uow.products().get(v::sku("LAMP"));
+            if (!out.expect(p && p.value() != nullptr, "a unit of work holds the product")) return out;
+            out.expect(static_cast<bool>(p.value()->allocate({v::order("o1"), v::sku("LAMP"), v::qty(4)})),
+                       "it allocates, not committed yet");
+            const auto state = store->read_product(v::sku("LAMP"));
+            out.expect(state && state.value() && state.value()->available == v::qty(10),
+                       "a product held by a unit of work is read, as committed");
+            const auto b = store->read_batch(v::batch("lamp-1"));
+            out.expect(b && b.value() && b.value()->allocated == v::qty(0), "a held product's batch is read, as committed");
+            const auto rows = store->read_allocations(v::order("o1"));
+            out.expect(rows && rows.value().empty(), "an uncommitted allocation is not read");
+            if (!out.expect(static_cast<bool>(uow.commit()), "the holder commits after the reads")) return out;
+            const auto after = store->read_product(v::sku("LAMP"));
+            out.expect(after && after.value() && after.value()->available == v::qty(6), "the commit is read");
+            const auto rows_after = store->read_allocations(v::order("o1"));
+            out.expect(rows_after && rows_after.value().size() == 1, "the committed allocation is read");
+        }
+        return out;
+    }
+
+    static auto repository() -> std::vector<check<Harness>> {
+        return {{"finds products by SKU", finds_by_sku},
+                {"finds products by batch reference", finds_by_batch_ref},
+                {"finds what it added, before and after commit", finds_what_it_added},
+                {"finds a batch added to an existing product", finds_a_batch_added_to_an_existing_product},
+                {"refuses a known SKU", refuses_a_known_sku},
+                {"sees every product it handed out", sees_what_it_handed_out}};
+    }
+    static auto unit_of_work() -> std::vector<check<Harness>> {
+        return {{"keeps nothing without commit", keeps_nothing_without_commit},
+                {"starts afresh after a rollback", starts_afresh_after_rollback},
+                {"rolls back a failed command", rolls_back_a_failed_command},
+                {"shows what was committed", shows_what_was_committed},
+                {"collects events once, after commit", collects_events_once_after_commit},
+                {"collects events of unchanged products", collects_events_of_unchanged_products},
+                {"drops the events of a rollback", drops_events_of_a_rollback},
+                {"serialises two writers of one product", serialises_two_writers},
+                {"checks the version of products only read", checks_the_version_of_products_only_read},
+                {"keeps one of two creators of a SKU", keeps_one_of_two_creators},
+                {"reports a held product as a conflict to retry", reports_a_held_product_as_a_conflict_to_retry}};
+    }
+    static auto idempotency() -> std::vector<check<Harness>> {
+        return {{"answers a line sent again", answers_a_line_sent_again},
+                {"answers a message id from its inbox", answers_a_message_id_from_its_inbox}};
+    }
+    static auto concurrency() -> std::vector<check<Harness>> {
+        return {{"never oversells under threads", never_oversells_under_threads}};
+    }
+    static auto reader() -> std::vector<check<Harness>> {
+        return {{"reads committed state", reads_committed_state},
+                {"reads without waiting for a writer", reads_without_waiting_for_a_writer}};
+    }
+    /// Every check of every suite.
+    static auto all() -> std::vector<check<Harness>> {
+        std::vector<check<Harness>> out;
+        for (auto suite : {repository(), unit_of_work(), idempotency(), concurrency(), reader()}) {
+            out.insert(out.end(), suite.begin(), suite.end());
+        }
+        return out;
+    }
+};
+
+/// Runs checks on a fresh harness each, as doctest checks (one failure per failed check).
+template <class Harness>
+void run(const std::vector<check<Harness>>& list) {
+    for (const auto& c : list) {
+        Harness harness;
+        const auto v = c.run(harness);
+        CHECK_MESSAGE(v.passed(), fmt::format("{}:\n{}", c.name, v.text()));
+    }
 }
 
 }  // namespace allocation::testing
 
 TEST_CASE_TEMPLATE_DEFINE("an adapter's repository finds products by SKU and by batch reference", Harness,
                           allocation_repository_conformance) {
-    using namespace allocation;
-    using t = testing::kit_types<Harness>;
-    Harness harness;
-    auto store = harness.make();
-    REQUIRE(store);
-    testing::seed(*store, typename t::sku_type{"LAMP"}, {{"lamp-1", 10}, {"lamp-2", 5}});
-
-    SUBCASE("a known SKU gives its product, with its batches in insertion order") {
-        auto uow = store->begin();
-        auto found = uow.products().get(typename t::sku_type{"LAMP"});
-        REQUIRE(found);
-        REQUIRE(found.value() != nullptr);
-        const auto batches = found.value()->batches();
-        REQUIRE(batches.size() == 2);
-        CHECK(batches[0].ref() == typename t::batch_ref_type{"lamp-1"});
-        CHECK(batches[1].ref() == typename t::batch_ref_type{"lamp-2"});
-        CHECK(batches[1].purchased() == allocation::detail::make_quantity<typename t::quantity_type>(5));
-    }
-    SUBCASE("an unknown SKU gives no product") {
-        auto uow = store->begin();
-        auto found = uow.products().get(typename t::sku_type{"NOPE"});
-        REQUIRE(found);
-        CHECK(found.value() == nullptr);
-    }
-    SUBCASE("a batch reference gives the product owning it, an unknown one none") {
-        auto uow = store->begin();
-        auto found = uow.products().get_by_batch_ref(typename t::batch_ref_type{"lamp-2"});
-        REQUIRE(found);
-        REQUIRE(found.value() != nullptr);
-        CHECK(found.value()->sku() == typename t::sku_type{"LAMP"});
-        auto none = uow.products().get_by_batch_ref(typename t::batch_ref_type{"nope"});
-        REQUIRE(none);
-        CHECK(none.value() == nullptr);
-    }
-    SUBCASE("a product added in a unit of work is found by it before commit, and by others after") {
-        auto uow = store->begin();
-        REQUIRE(uow.products().add(typename t::product_type{typename t::sku_type{"DESK"}}));
-        auto mine = uow.products().get(typename t::sku_type{"DESK"});
-        REQUIRE(mine);
-        REQUIRE(mine.value() != nullptr);
-        REQUIRE(mine.value()->add_batch(typename t::batch_ref_type{"desk-1"},
-                                        allocation::detail::make_quantity<typename t::quantity_type>(3)));
-        REQUIRE(uow.commit());
-        auto other = store->begin();
-        auto found = other.products().get_by_batch_ref(typename t::batch_ref_type{"desk-1"});
-        REQUIRE(found);
-        REQUIRE(found.value() != nullptr);
-        CHECK(found.value()->sku() == typename t::sku_type{"DESK"});
-    }
-    SUBCASE("adding a SKU that exists fails") {
-        auto uow = store->begin();
-        CHECK_FALSE(uow.products().add(typename t::product_type{typename t::sku_type{"LAMP"}}));
-    }
-    SUBCASE("every product handed out is seen") {
-        testing::seed(*store, typename t::sku_type{"CHAIR"}, {{"chair-1", 1}});
-        auto uow = store->begin();
-        REQUIRE(uow.products().get(typename t::sku_type{"LAMP"}));
-        REQUIRE(uow.products().get(typename t::sku_type{"CHAIR"}));
-        std::size_t n = 0;
-        for (auto* p : uow.products().seen()) n += p != nullptr ? 1u : 0u;
-        CHECK(n == 2);
-    }
+    allocation::testing::run<Harness>(allocation::testing::checks<Harness>::repository());
 }
 
 TEST_CASE_TEMPLATE_DEFINE("an adapter's unit of work commits all or nothing", Harness,
                           allocation_unit_of_work_conformance) {
-    using namespace allocation;
-    using t = testing::kit_types<Harness>;
-    using cmd_allocate = commands::basic_allocate<typename t::traits>;
-    using cmd_order = commands::basic_allocate_order<typename t::traits>;
-    const typename t::sku_type lamp{"LAMP"};
-    const auto q = [](std::int64_t n) { return allocation::detail::make_quantity<typename t::quantity_type>(n); };
-    Harness harness;
-    auto store = harness.make();
-    REQUIRE(store);
-    testing::seed(*store, lamp, {{"lamp-1", 10}});
-
-    SUBCASE("a unit of work ended without commit changes nothing") {
-        {
-            auto uow = store->begin();
-            auto p = uow.products().get(lamp).value();
-            REQUIRE(p->allocate({typename t::order_id_type{"o1"}, lamp, q(4)}));
-        }
-        CHECK(testing::allocated_units(*store, lamp) == 0);
-    }
-    SUBCASE("a unit of work rolled back after an error keeps nothing of the command") {
-        auto uow = store->begin();
-        const cmd_order order{typename t::order_id_type{"o1"},
-                              {{lamp, q(2)}, {typename t::sku_type{"NOPE"}, q(1)}}};
-        const auto r = handlers::allocate_order(order, uow);
-        REQUIRE_FALSE(r);
-        CHECK(r.error() == errc::invalid_sku);
-        uow.rollback();
-        CHECK(uow.collect_new_events().empty());
-        CHECK(testing::allocated_units(*store, lamp) == 0);
-    }
-    SUBCASE("committed changes are seen by the next unit of work") {
-        auto uow = store->begin();
-        REQUIRE(handlers::allocate(cmd_allocate{typename t::order_id_type{"o1"}, lamp, q(4)}, uow));
-        CHECK(testing::allocated_units(*store, lamp) == 4);
-        if constexpr (testing::reopens<Harness>) {
-            auto again = harness.reopen(*store);
-            REQUIRE(again);
-            CHECK(testing::allocated_units(*again, lamp) == 4);
-        }
-    }
-    SUBCASE("the version a commit writes increases") {
-        std::uint64_t before = 0;
-        {
-            auto uow = store->begin();
-            before = uow.products().get(lamp).value()->version();
-            REQUIRE(handlers::allocate(cmd_allocate{typename t::order_id_type{"o1"}, lamp, q(1)}, uow));
-        }
-        auto uow = store->begin();
-        CHECK(uow.products().get(lamp).value()->version() > before);
-    }
-    SUBCASE("events are collected once, after the commit only") {
-        auto uow = store->begin();
-        auto p = uow.products().get(lamp).value();
-        REQUIRE(p->allocate({typename t::order_id_type{"o1"}, lamp, q(1)}));
-        CHECK(uow.collect_new_events().empty());
-        REQUIRE(uow.commit());
-        const auto first = uow.collect_new_events();
-        REQUIRE(first.size() == 1);
-        CHECK(std::holds_alternative<events::basic_allocated<typename t::traits>>(first.front()));
-        CHECK(uow.collect_new_events().empty());
-        auto again = store->begin();
-        CHECK(again.collect_new_events().empty());
-    }
-    SUBCASE("events of a unit of work rolled back are never collected") {
-        auto uow = store->begin();
-        auto p = uow.products().get(lamp).value();
-        REQUIRE(p->allocate({typename t::order_id_type{"o1"}, lamp, q(1)}));
-        uow.rollback();
-        REQUIRE(uow.commit());
-        CHECK(uow.collect_new_events().empty());
-    }
-    SUBCASE("two units of work changing one product: the second meets a conflict") {
-        const auto race = [&](auto& other_store) {
-            auto first = store->begin();
-            auto p1 = first.products().get(lamp);
-            REQUIRE(p1);
-            REQUIRE(p1.value()->allocate({typename t::order_id_type{"o1"}, lamp, q(6)}));
-            auto second = other_store.begin();
-            auto p2 = second.products().get(lamp);
-            if (!p2) {  // pessimistic: the product is held by the first
-                CHECK(p2.error() == errc::conflict);
-                REQUIRE(first.commit());
-            } else {  // optimistic: the second commit finds another version
-                REQUIRE(p2.value() != nullptr);
-                REQUIRE(p2.value()->allocate({typename t::order_id_type{"o2"}, lamp, q(6)}));
-                REQUIRE(first.commit());
-                const auto r = second.commit();
-                REQUIRE_FALSE(r);
-                CHECK(r.error() == errc::conflict);
-            }
-        };
-        SUBCASE("in one store") { race(*store); }
-        if constexpr (testing::reopens<Harness>) {
-            SUBCASE("in two stores on the same storage") {
-                auto other = harness.reopen(*store);
-                REQUIRE(other);
-                race(*other);
-                CHECK(testing::allocated_units(*other, lamp) == 6);
-            }
-        }
-        CHECK(testing::allocated_units(*store, lamp) == 6);
-    }
-    SUBCASE("the message bus retries a conflict until the product is free") {
-        auto bus = bootstrap(*store, bootstrap_options{.retry = {.attempts = 30, .backoff = std::chrono::microseconds{100}},
-                                                       .log = [](std::string_view) {}});
-        auto holder = store->begin();
-        REQUIRE(holder.products().get(lamp));
-        result<typename t::batch_ref_type> r{errc::storage_error};
-        std::thread worker([&] { r = bus.handle(cmd_allocate{typename t::order_id_type{"o1"}, lamp, q(2)}); });
-        std::this_thread::sleep_for(std::chrono::milliseconds{5});
-        holder.rollback();
-        worker.join();
-        CHECK(r);
-        CHECK(testing::allocated_units(*store, lamp) == 2);
-    }
+    allocation::testing::run<Harness>(allocation::testing::checks<Harness>::unit_of_work());
 }
 
 TEST_CASE_TEMPLATE_DEFINE("an adapter answers a command sent again without doing it twice", Harness,
                           allocation_idempotency_conformance) {
-    using namespace allocation;
-    using t = testing::kit_types<Harness>;
-    using cmd_allocate = commands::basic_allocate<typename t::traits>;
-    using cmd_deallocate = commands::basic_deallocate<typename t::traits>;
-    using cmd_order = commands::basic_allocate_order<typename t::traits>;
-    const typename t::sku_type lamp{"LAMP"};
-    const typename t::order_id_type o1{"o1"};
-    const auto q = [](std::int64_t n) { return allocation::detail::make_quantity<typename t::quantity_type>(n); };
-    Harness harness;
-    auto store = harness.make();
-    REQUIRE(store);
-    testing::seed(*store, lamp, {{"lamp-1", 10}});
-    auto bus = bootstrap(*store);
-    int allocated_events = 0;
-    bus.template on<events::basic_allocated<typename t::traits>>([&](const auto&) { ++allocated_events; });
-
-    SUBCASE("an allocated line sent again gets its batch, with no second allocation or event") {
-        const auto first = bus.handle(cmd_allocate{o1, lamp, q(3)});
-        const auto again = bus.handle(cmd_allocate{o1, lamp, q(3)});
-        REQUIRE(first);
-        REQUIRE(again);
-        CHECK(first.value() == again.value());
-        CHECK(allocated_events == 1);
-        CHECK(testing::allocated_units(*store, lamp) == 3);
-    }
-    SUBCASE("an allocated line sent again with another quantity is refused") {
-        REQUIRE(bus.handle(cmd_allocate{o1, lamp, q(3)}));
-        const auto again = bus.handle(cmd_allocate{o1, lamp, q(4)});
-        REQUIRE_FALSE(again);
-        CHECK(again.error() == errc::conflicting_resubmission);
-        CHECK(testing::allocated_units(*store, lamp) == 3);
-    }
-    if constexpr (records_processed_messages<typename t::uow_type>) {
-        SUBCASE("a message id processed before is answered with its stored result, stock untouched") {
-            cmd_allocate cmd{o1, lamp, q(3)};
-            cmd.message_id = "m-1";
-            const auto first = bus.handle(cmd);
-            REQUIRE(first);
-            REQUIRE(bus.handle(cmd_deallocate{o1, lamp, {}}));
-            const auto again = bus.handle(cmd);
-            REQUIRE(again);
-            CHECK(again.value() == first.value());
-            CHECK(testing::allocated_units(*store, lamp) == 0);
-            if constexpr (testing::reopens<Harness>) {
-                auto reopened = harness.reopen(*store);
-                REQUIRE(reopened);
-                auto bus2 = bootstrap(*reopened);
-                const auto after_restart = bus2.handle(cmd);
-                REQUIRE(after_restart);
-                CHECK(after_restart.value() == first.value());
-                CHECK(testing::allocated_units(*reopened, lamp) == 0);
-            }
-        }
-        SUBCASE("an order's message id processed before is answered with its stored allocations") {
-            cmd_order order{typename t::order_id_type{"o2"}, {{lamp, q(2)}}};
-            order.message_id = "m-2";
-            const auto first = bus.handle(order);
-            REQUIRE(first);
-            REQUIRE(bus.handle(cmd_deallocate{typename t::order_id_type{"o2"}, lamp, {}}));
-            const auto again = bus.handle(order);
-            REQUIRE(again);
-            CHECK(again.value() == first.value());
-            CHECK(testing::allocated_units(*store, lamp) == 0);
-        }
-        SUBCASE("an out-of-stock answer is stored too") {
-            cmd_allocate cmd{o1, lamp, q(11)};
-            cmd.message_id = "m-3";
-            const auto first = bus.handle(cmd);
-            REQUIRE_FALSE(first);
-            CHECK(first.error() == errc::out_of_stock);
-            testing::seed(*store, lamp, {{"lamp-2", 20}});
-            const auto again = bus.handle(cmd);
-            REQUIRE_FALSE(again);
-            CHECK(again.error() == errc::out_of_stock);
-        }
-    }
+    allocation::testing::run<Harness>(allocation::testing::checks<Harness>::idempotency());
 }
 
 TEST_CASE_TEMPLATE_DEFINE("an adapter's concurrent writers never oversell", Harness,
                           allocation_concurrency_conformance) {
-    using namespace allocation;
-    using t = testing::kit_types<Harness>;
-    using cmd_allocate = commands::basic_allocate<typename t::traits>;
-    const typename t::sku_type lamp{"LAMP"};
-    Harness harness;
-    auto store = harness.make();
-    REQUIRE(store);
-    testing::seed(*store, lamp, {{"lamp-1", 30}, {"lamp-2", 30}});
-    auto bus = bootstrap(*store, bootstrap_options{.retry = {.attempts = 40, .backoff = std::chrono::microseconds{1}},
-                                                   .log = [](std::string_view) {}});
-    constexpr int threads = 4;
-    constexpr int per_thread = 25;
-    std::atomic<int> allocated{0};
-    std::atomic<int> refused{0};
-    std::vector<std::thread> pool;
-    for (int i = 0; i < threads; ++i) {
-        pool.emplace_back([&, i] {
-            for (int n = 0; n < per_thread; ++n) {
-                const auto r = bus.handle(cmd_allocate{typename t::order_id_type{fmt::format("t{}-{}", i, n)}, lamp,
-                                                       allocation::detail::make_quantity<typename t::quantity_type>(1)});
-                if (r) {
-                    ++allocated;
-                } else {
-                    ++refused;
-                }
-            }
-        });
-    }
-    for (auto& th : pool) th.join();
-    CHECK(allocated.load() + refused.load() == threads * per_thread);
-    CHECK(allocated.load() == 60);
-    CHECK(testing::allocated_units(*store, lamp) == allocated.load());
+    allocation::testing::run<Harness>(allocation::testing::checks<Harness>::concurrency());
+}
+
+TEST_CASE_TEMPLATE_DEFINE("an adapter's reads show what was committed without waiting for writers", Harness,
+                          allocation_reader_conformance) {
+    allocation::testing::run<Harness>(allocation::testing::checks<Harness>::reader());
 }
 
 #endif  // ALLOCATION_TESTING_CONFORMANCE_HPP

@@ -30,7 +30,7 @@ constexpr int threads = 8;
 constexpr int rounds = 120;
 constexpr int hot_batches = 4;
 
-using bus_type = basic_message_bus<memory::store<>>;
+using bus_type = basic_message_bus<memory::store>;
 
 /// What one thread was told: the lines acknowledged to it and not deallocated by it since.
 struct ledger {
@@ -39,7 +39,7 @@ struct ledger {
 };
 
 struct fixture {
-    memory::store<> store;
+    memory::store store;
     memory::allocations_view view;
     memory::notifications notes;
     memory::publisher pub;

@@ -12,7 +12,7 @@ namespace {
 
 // Fresh in-memory stores whose units of work fail at once on a held product.
 struct memory_harness {
-    using store_type = allocation::memory::store<>;
+    using store_type = allocation::memory::store;
     auto make() -> std::unique_ptr<store_type> { return std::make_unique<store_type>(std::chrono::milliseconds{0}); }
 };
 
@@ -23,4 +23,5 @@ TEST_CASE_TEMPLATE_INVOKE(allocation_repository_conformance, memory_harness);
 TEST_CASE_TEMPLATE_INVOKE(allocation_unit_of_work_conformance, memory_harness);
 TEST_CASE_TEMPLATE_INVOKE(allocation_idempotency_conformance, memory_harness);
 TEST_CASE_TEMPLATE_INVOKE(allocation_concurrency_conformance, memory_harness);
+TEST_CASE_TEMPLATE_INVOKE(allocation_reader_conformance, memory_harness);
 TEST_SUITE_END();

@@ -13,7 +13,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using store_type = memory::store<>;
+using store_type = memory::store;
 
 // A store holding product LAMP with batch b1 of 10 units, committed.
 void seed(store_type& store) {

@@ -31,7 +31,7 @@ TEST_CASE("the allocations view lists an order's lines as committed, and follows
         CHECK(view.get(order_id{"o1"}).value() == std::vector<allocation_row>{{sku{"DESK"}, batch_ref{"desk-1"}}});
     }
     SUBCASE("another store on the same database sees the same rows") {
-        postgres::store<> second(db.schema.url());
+        postgres::store second(db.schema.url());
         postgres::allocations_view other(second);
         CHECK(other.get(order_id{"o1"}).value().size() == 2);
     }

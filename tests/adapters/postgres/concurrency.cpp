@@ -37,7 +37,7 @@ struct acknowledged {
 };
 
 // Three SKUs, two batches each, 60 units per SKU: less than the writers ask for.
-void stock(postgres::store<>& s) {
+void stock(postgres::store& s) {
     auto bus = bootstrap(s);
     for (const char* code : skus) {
         REQUIRE(bus.handle(commands::create_batch{batch_ref{fmt::format("{}-here", code)}, sku{code}, quantity{25}}));
@@ -50,7 +50,7 @@ void stock(postgres::store<>& s) {
 // stops with `failed` set when an answer was neither a batch nor out of stock.
 auto writer(const std::string& url, const std::string& name, int count, unsigned seed, bool& failed)
     -> std::vector<acknowledged> {
-    postgres::store<> s(url, {.max_connections = 2});
+    postgres::store s(url, {.max_connections = 2});
     auto bus = bootstrap(s, bootstrap_options{.retry = {.attempts = 20}});
     std::mt19937 rng(seed);
     std::uniform_int_distribution<int> pick_sku(0, 2);

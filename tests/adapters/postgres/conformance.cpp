@@ -17,7 +17,7 @@ namespace {
 // another (FOR UPDATE NOWAIT). reopen() opens a second store on the schema, as another process
 // or a restart would.
 struct postgres_harness {
-    using store_type = allocation::postgres::store<>;
+    using store_type = allocation::postgres::store;
     static auto settings() -> allocation::postgres::options { return {.lock_timeout = std::chrono::milliseconds{0}}; }
     auto make() -> std::unique_ptr<store_type> {
         std::string error;
@@ -43,4 +43,5 @@ TEST_CASE_TEMPLATE_INVOKE(allocation_repository_conformance, postgres_harness);
 TEST_CASE_TEMPLATE_INVOKE(allocation_unit_of_work_conformance, postgres_harness);
 TEST_CASE_TEMPLATE_INVOKE(allocation_idempotency_conformance, postgres_harness);
 TEST_CASE_TEMPLATE_INVOKE(allocation_concurrency_conformance, postgres_harness);
+TEST_CASE_TEMPLATE_INVOKE(allocation_reader_conformance, postgres_harness);
 TEST_SUITE_END();

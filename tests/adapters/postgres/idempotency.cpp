@@ -18,7 +18,7 @@ TEST_CASE("the first answer kept under an idempotency key wins, in every store o
     postgres::idempotency_keys keys(db.store);
     CHECK(keys.find("k1").value() == std::nullopt);
     CHECK(keys.save("k1", "POST /allocate {}", 202, R"({"batchref":"b1"})").value());
-    postgres::store<> other_process(db.schema.url());
+    postgres::store other_process(db.schema.url());
     postgres::idempotency_keys other(other_process);
     CHECK_FALSE(other.save("k1", "POST /allocate {}", 409, "{}").value());
     CHECK(other.find("k1").value() == postgres::idempotency_record{"POST /allocate {}", 202, R"({"batchref":"b1"})"});

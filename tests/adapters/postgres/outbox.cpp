@@ -3,6 +3,7 @@
 #include <algorithm>  // sort, adjacent_find
 #include <cstdint>    // int64_t
 #include <mutex>      // mutex, lock_guard
+#include <span>       // span
 #include <string>     // string
 #include <thread>     // thread
 #include <vector>     // vector
@@ -22,7 +23,7 @@ namespace {
 
 // Runs a handler in its own unit of work and returns the events it committed.
 template <class F>
-auto committed_events(postgres::store<>& s, F&& handler) -> std::vector<events::event> {
+auto committed_events(postgres::store& s, F&& handler) -> std::vector<events::event> {
     auto uow = s.begin();
     (void)handler(uow);
     return uow.collect_new_events();
@@ -54,10 +55,10 @@ TEST_CASE("every committed event reaches the outbox and comes back out of it unc
     memory::publisher publisher;
     postgres::outbox relay(db.store);
     CHECK(relay.pending().value() == 6);
-    std::vector<postgres::outbox<>::record> messages;
-    CHECK(relay.relay_each([&](const postgres::outbox<>::record& m) {
-                   messages.push_back(m);
-                   return true;
+    std::vector<postgres::outbox::record> messages;
+    CHECK(relay.take_unsent(1000, [&](std::span<const postgres::outbox::record> rows) {
+                   messages.insert(messages.end(), rows.begin(), rows.end());
+                   return rows.size();
                })
               .value() == 6);
     REQUIRE(messages.size() == 6);
@@ -90,12 +91,11 @@ TEST_CASE("a publisher that fails leaves the event and those after it for the ne
         });
     }
     postgres::outbox relay(db.store);
-    int calls = 0;
-    CHECK(relay.relay_each([&](const postgres::outbox<>::record&) -> result<void> {
-                   if (++calls == 2) return errc::storage_error;
-                   return success();
+    CHECK(relay.take_unsent(1000, [&](std::span<const postgres::outbox::record> rows) {
+                   CHECK(rows.size() == 3);
+                   return std::size_t{1};  // the second one failed
                })
-              .error() == errc::storage_error);  // after marking the first one sent
+              .value() == 1);
     CHECK(relay.pending().value() == 2);
     memory::publisher publisher;
     SUBCASE("an event publisher gets the events of the types it takes") {
@@ -120,13 +120,11 @@ TEST_CASE("relays running at once publish each event exactly once") {
         relays.emplace_back([&] {
             postgres::outbox relay(db.store);
             for (;;) {
-                const auto n = relay.relay_each(
-                    [&](const postgres::outbox<>::record& m) {
-                        const std::lock_guard lock(mutex);
-                        ids.push_back(m.id);
-                        return true;
-                    },
-                    3);
+                const auto n = relay.take_unsent(3, [&](std::span<const postgres::outbox::record> rows) {
+                    const std::lock_guard lock(mutex);
+                    for (const auto& m : rows) ids.push_back(m.id);
+                    return rows.size();
+                });
                 if (!n || n.value() == 0) break;
             }
         });

@@ -112,7 +112,7 @@ private:
 /// A fresh schema and a migrated store on it.
 struct fresh_store {
     scratch_schema schema;
-    allocation::postgres::store<> store{schema.url()};
+    allocation::postgres::store store{schema.url()};
     fresh_store() {
         if (!store.migrate()) throw std::runtime_error("migration failed on " + schema.url());
     }

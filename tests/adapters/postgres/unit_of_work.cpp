@@ -22,7 +22,7 @@ namespace {
 auto day(int y, unsigned m, unsigned d) -> date { return date{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}}; }
 
 // Adds a product with batches in one committed unit of work.
-void seed(postgres::store<>& s, const char* code, std::vector<commands::create_batch> batches) {
+void seed(postgres::store& s, const char* code, std::vector<commands::create_batch> batches) {
     auto uow = s.begin();
     REQUIRE(uow.products().add(product{sku{code}}));
     auto* p = uow.products().get(sku{code}).value();
@@ -155,7 +155,7 @@ TEST_CASE("a unit of work waits for another one's product lock and then sees its
 TEST_CASE("a unit of work that waits longer than the lock timeout fails with conflict") {
     fresh_store db;
     seed(db.store, "LAMP", {{batch_ref{"b1"}, sku{"LAMP"}, quantity{10}}});
-    postgres::store<> impatient(db.schema.url(), {.lock_timeout = 100ms});
+    postgres::store impatient(db.schema.url(), {.lock_timeout = 100ms});
     auto holder = db.store.begin();
     REQUIRE(holder.products().get(sku{"LAMP"}).value() != nullptr);
     auto uow = impatient.begin();
@@ -187,11 +187,11 @@ TEST_CASE("the database refuses a batch with more allocated than purchased") {
 }
 
 TEST_CASE("an unreachable database is a storage error, not an exception") {
-    postgres::store<> s("postgresql://postgres@127.0.0.1:1/none", {.acquire_timeout = 100ms});
+    postgres::store s("postgresql://postgres@127.0.0.1:1/none", {.acquire_timeout = 100ms});
     CHECK(s.migrate().error() == errc::storage_error);
     CHECK_FALSE(s.last_error().empty());
     std::string text;
-    CHECK(postgres::store<>::open("postgresql://postgres@127.0.0.1:1/none", {}, &text).error() == errc::storage_error);
+    CHECK(postgres::store::open("postgresql://postgres@127.0.0.1:1/none", {}, &text).error() == errc::storage_error);
     CHECK_FALSE(text.empty());
     auto uow = s.begin();
     CHECK(uow.products().get(sku{"LAMP"}).error() == errc::storage_error);

@@ -20,7 +20,7 @@ namespace {
 // held by another of the same store. reopen() opens a second store on the file, as another
 // process or a restart would.
 struct sqlite_harness {
-    using store_type = allocation::sqlite::store<>;
+    using store_type = allocation::sqlite::store;
     static auto settings() -> allocation::sqlite::options {
         allocation::sqlite::options o;
         o.durability = allocation::sqlite::durability::normal;  // the kit checks logic, not fsync
@@ -63,4 +63,5 @@ TEST_CASE_TEMPLATE_INVOKE(allocation_repository_conformance, sqlite_harness);
 TEST_CASE_TEMPLATE_INVOKE(allocation_unit_of_work_conformance, sqlite_harness);
 TEST_CASE_TEMPLATE_INVOKE(allocation_idempotency_conformance, sqlite_harness);
 TEST_CASE_TEMPLATE_INVOKE(allocation_concurrency_conformance, sqlite_harness);
+TEST_CASE_TEMPLATE_INVOKE(allocation_reader_conformance, sqlite_harness);
 TEST_SUITE_END();

@@ -171,7 +171,7 @@ auto fresh_db(const std::string& name) -> std::string {
 
 // Creates LAMP, DESK and CHAIR with `per_batch` units in each of `batches` warehouse batches.
 void seed(const std::string& path, int batches, std::int64_t per_batch) {
-    auto s = sqlite::store<>::open(path).value();
+    auto s = sqlite::store::open(path).value();
     auto bus = bootstrap(*s);
     for (const auto* code : {"LAMP", "DESK", "CHAIR"}) {
         for (int i = 0; i < batches; ++i) {
@@ -190,7 +190,7 @@ auto scalar(sqlite3* db, const char* sql) -> std::int64_t {
 
 // The checks every database must pass after any number of crashes.
 void check_database(const std::string& path, const parsed_output& out) {
-    auto s = sqlite::store<>::open(path).value();
+    auto s = sqlite::store::open(path).value();
     s->with_reader([&](sqlite3* db) {
         CHECK(scalar(db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'") == 0);
         // No batch over-allocated.
@@ -284,7 +284,7 @@ TEST_CASE("a writer killed at random moments loses no acknowledged allocation an
     check_database(path, out);
 
     SUBCASE("the relay hands every committed event over once marked") {
-        auto s = sqlite::store<>::open(path).value();
+        auto s = sqlite::store::open(path).value();
         sqlite::outbox box(*s);
         memory::publisher publisher;
         std::size_t relayed = 0;
@@ -321,14 +321,14 @@ TEST_CASE("two writer processes on one file never oversell and commit what a ser
 
     // Replay the committed commands one at a time, in commit order (the outbox ids), on the
     // in-memory store: each gets the same answer.
-    memory::store<> replay;
+    memory::store replay;
     auto bus = bootstrap(replay);
     for (const auto* code : {"LAMP", "DESK", "CHAIR"}) {
         for (int i = 0; i < 2; ++i) {
             REQUIRE(bus.handle(commands::create_batch{batch_ref{fmt::format("{}-{}", code, i)}, sku{code}, quantity{120}}));
         }
     }
-    auto s = sqlite::store<>::open(path).value();
+    auto s = sqlite::store::open(path).value();
     sqlite::outbox box(*s);
     auto events = box.read(0, 100000);
     REQUIRE(events);

@@ -22,10 +22,10 @@ auto fresh(const std::string& name) -> std::string {
     return path;
 }
 
-auto open(const std::string& path) -> std::unique_ptr<sqlite::store<>> {
+auto open(const std::string& path) -> std::unique_ptr<sqlite::store> {
     sqlite::options o;
     o.durability = sqlite::durability::normal;
-    auto s = sqlite::store<>::open(path, o);
+    auto s = sqlite::store::open(path, o);
     REQUIRE(s);
     return std::move(s).value();
 }
@@ -72,7 +72,7 @@ TEST_CASE("a database of a newer schema is refused") {
         });
     }
     std::string why;
-    auto s = sqlite::store<>::open(path, {}, &why);
+    auto s = sqlite::store::open(path, {}, &why);
     REQUIRE_FALSE(s);
     CHECK(s.error() == errc::storage_error);
     CHECK_FALSE(why.empty());
@@ -220,7 +220,7 @@ TEST_CASE("idempotency keys keep the first answer across a restart") {
 }
 
 TEST_CASE("an in-memory database works with one connection") {
-    auto s = sqlite::store<>::open(":memory:").value();
+    auto s = sqlite::store::open(":memory:").value();
     auto bus = bootstrap(*s);
     REQUIRE(bus.handle(commands::create_batch{batch_ref{"b1"}, sku{"LAMP"}, quantity{5}}));
     CHECK(bus.handle(commands::allocate{order_id{"o1"}, sku{"LAMP"}, quantity{2}}).value() == batch_ref{"b1"});

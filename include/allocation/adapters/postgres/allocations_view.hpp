@@ -3,17 +3,15 @@
 #ifndef ALLOCATION_ADAPTERS_POSTGRES_ALLOCATIONS_VIEW_HPP
 #define ALLOCATION_ADAPTERS_POSTGRES_ALLOCATIONS_VIEW_HPP
 
-#include <exception>  // current_exception
 #include <memory>     // shared_ptr
 #include <utility>    // move
 #include <vector>     // vector
 
 #include <allocation/adapters/postgres/codec.hpp>
-#include <allocation/adapters/postgres/connection_pool.hpp>
+#include <allocation/adapters/postgres/connection.hpp>
 #include <allocation/adapters/postgres/store.hpp>
 #include <allocation/error.hpp>
 #include <allocation/ports/allocations_view.hpp>
-#include <allocation/try.hpp>
 
 namespace allocation::postgres {
 
@@ -22,8 +20,8 @@ namespace allocation::postgres {
 /// every process; add() and remove(), which the message bus calls from Allocated and
 /// Deallocated events, have nothing to do (so giving it to bootstrap() or not makes no
 /// difference). A line's rows come in allocation order. Thread-safe.
-template <class Product = allocation::product>
-class allocations_view {
+template <class Product>
+class basic_allocations_view {
 public:
     using traits_type = typename Product::traits_type;
     using order_id_type = typename traits_type::order_id_type;
@@ -31,7 +29,7 @@ public:
     using batch_ref_type = typename traits_type::batch_ref_type;
     using row_type = basic_allocation_row<traits_type>;
 
-    explicit allocations_view(store<Product>& s) noexcept : pool_(s.pool()) {}
+    explicit basic_allocations_view(basic_store<Product>& s) noexcept : pool_(s.pool()) {}
 
     /// Nothing to do: the view follows the committed allocations.
     auto add(const order_id_type&, const sku_type&, const batch_ref_type&) -> result<void> { return success(); }
@@ -40,33 +38,26 @@ public:
 
     /// Where the order's lines are allocated; empty when nowhere. Errors: errc::storage_error.
     auto get(const order_id_type& order) const -> result<std::vector<row_type>> {
-        ALLOCATION_TRY(conn, pool_->acquire());
-        try {
+        return detail::with_connection(*pool_, [&](pqxx::connection& c) {
             const auto rows = detail::exec(
-                *conn, "SELECT sku, batchref FROM allocations_view WHERE orderid = " + detail::sql(*conn, order) +
-                           " ORDER BY id");
+                c, "SELECT sku, batchref FROM allocations_view WHERE orderid = " + detail::sql(c, order) + " ORDER BY id");
             std::vector<row_type> out;
             out.reserve(rows.size());
             for (const auto& r : rows) {
                 out.push_back({detail::read_id<sku_type>(r[0]), detail::read_id<batch_ref_type>(r[1])});
             }
-            pool_->release(std::move(conn));
             return out;
-        } catch (...) {
-            auto f = detail::classify(std::current_exception());
-            pool_->report(f.text);
-            pool_->discard(std::move(conn));
-            return f.code;
-        }
+        });
     }
 
 private:
     std::shared_ptr<detail::connection_pool> pool_;
 };
 template <class Product>
-allocations_view(store<Product>&) -> allocations_view<Product>;
+basic_allocations_view(basic_store<Product>&) -> basic_allocations_view<Product>;
+using allocations_view = basic_allocations_view<allocation::product>;
 
-static_assert(allocation::allocations_view<allocations_view<>>);
+static_assert(allocation::allocations_view<allocations_view>);
 
 }  // namespace allocation::postgres
 

@@ -1,4 +1,10 @@
-// allocation — PostgreSQL adapter: domain values to SQL literals and back.
+// allocation — PostgreSQL adapter: the codec, how products and events are rows: domain values
+// to SQL literals and back, a product from its rows, and the outbox row's columns.
+//
+// Everything that knows which product fact goes to which table is here, in schema.hpp and in
+// the unit of work's write() (which turns tracked changes into statements). A new product-level
+// fact (holds, for example) is a migration in schema.hpp, its columns in product_select() and
+// decode_product(), and its statements in write().
 // SPDX-License-Identifier: MIT
 #ifndef ALLOCATION_ADAPTERS_POSTGRES_CODEC_HPP
 #define ALLOCATION_ADAPTERS_POSTGRES_CODEC_HPP
@@ -10,11 +16,14 @@
 #include <optional>     // optional
 #include <string>       // string, to_string
 #include <string_view>  // string_view
+#include <utility>      // move
 
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
-#include <allocation/adapters/postgres/connection_pool.hpp>
+#include <allocation/adapters/common/outbox_row.hpp>
+#include <allocation/adapters/common/product_rows.hpp>
+#include <allocation/adapters/postgres/connection.hpp>
 #include <allocation/domain/types.hpp>
 
 namespace allocation::postgres {
@@ -86,6 +95,96 @@ template <class Q>
 template <class Id>
 [[nodiscard]] auto read_id(const pqxx::field& f) -> Id {
     return Id{std::string(f.c_str(), f.size())};
+}
+
+template <class Id>
+[[nodiscard]] auto sql(pqxx::connection& c, const std::optional<Id>& id) -> std::string {
+    return id ? sql(c, *id) : std::string("NULL");
+}
+
+template <class Id>
+[[nodiscard]] auto read_optional_id(const pqxx::field& f) -> std::optional<Id> {
+    if (f.is_null()) return std::nullopt;
+    return read_id<Id>(f);
+}
+
+/// The query of a product's rows: its row, then one per (batch, allocation), batches in
+/// insertion order and allocations oldest first (a batch without allocations has one row with
+/// NULL allocation columns).
+template <class Sku>
+[[nodiscard]] auto product_select(pqxx::connection& c, const Sku& key) -> std::string {
+    return fmt::format(
+        "SELECT p.version, p.reorder_point, p.max_level, p.multiple, b.ref, b.purchased, "
+        "to_char(b.eta, 'YYYY-MM-DD'), to_char(b.expires, 'YYYY-MM-DD'), a.orderid, a.qty "
+        "FROM products p LEFT JOIN batches b ON b.sku = p.sku "
+        "LEFT JOIN allocations a ON a.batch_ref = b.ref "
+        "WHERE p.sku = {} ORDER BY b.position, a.id",
+        sql(c, key));
+}
+
+/// The product of the rows of product_select() (which must have at least one). Throws
+/// pqxx::conversion_error on a malformed value.
+template <class Product>
+[[nodiscard]] auto decode_product(const typename Product::sku_type& key, const pqxx::result& rows) -> Product {
+    using q = typename Product::quantity_type;
+    using ref_type = typename Product::batch_ref_type;
+    const auto& first = rows[0];
+    allocation::detail::product_rows<Product> out(key);
+    for (const auto& r : rows) {
+        if (r[4].is_null()) break;  // a product without batches
+        auto ref = read_id<ref_type>(r[4]);
+        if (!out.has_batch(ref)) out.add_batch(ref, read_qty<q>(r[5]), read_date(r[6]), read_date(r[7]));
+        if (!r[8].is_null()) out.add_allocation(ref, read_id<typename Product::order_id_type>(r[8]), read_qty<q>(r[9]));
+    }
+    return std::move(out).build(first[0].template as<std::uint64_t>(),
+                                {read_optional_qty<q>(first[1]), read_optional_qty<q>(first[2]),
+                                 read_optional_qty<q>(first[3])});
+}
+
+/// The columns of the outbox's INSERT, and of its reads (as read_outbox_record() takes them).
+inline constexpr std::string_view outbox_insert_columns = "(channel, sku, orderid, batchref, qty, qty2, eta, reason)";
+inline constexpr std::string_view outbox_columns =
+    "id, channel, sku, orderid, batchref, qty, qty2, to_char(eta, 'YYYY-MM-DD'), reason, sent";
+
+/// The VALUES tuple of an outbox row, in the order of outbox_insert_columns.
+template <class Traits>
+[[nodiscard]] auto outbox_values(pqxx::connection& c, const events::basic_event<Traits>& e) -> std::string {
+    const auto row = allocation::detail::to_outbox_row(e);
+    return fmt::format("({},{},{},{},{},{},{},{})", quote(c, row.channel), sql(c, row.sku), sql(c, row.order),
+                       sql(c, row.batch), sql_qty(row.qty), sql_qty(row.qty2), sql_date(row.eta),
+                       row.reason ? quote(c, *row.reason) : std::string("NULL"));
+}
+
+/// The INSERT writing `events` to the outbox, or nothing for none.
+template <class Traits, class Range>
+[[nodiscard]] auto outbox_insert(pqxx::connection& c, const Range& evs) -> std::string {
+    std::string out;
+    for (const auto& e : evs) {
+        out += out.empty() ? fmt::format("INSERT INTO outbox {} VALUES ", outbox_insert_columns) : std::string(",");
+        out += outbox_values<Traits>(c, e);
+    }
+    if (!out.empty()) out += ";\n";
+    return out;
+}
+
+/// The outbox record of a row selected with outbox_columns; none for an unknown channel.
+template <class Traits>
+[[nodiscard]] auto read_outbox_record(const pqxx::row& row) -> std::optional<allocation::detail::basic_outbox_record<Traits>> {
+    using q = typename Traits::quantity_type;
+    allocation::detail::basic_outbox_row<Traits> r{
+        row[1].c_str(),
+        read_optional_id<typename Traits::order_id_type>(row[3]),
+        read_optional_id<typename Traits::sku_type>(row[2]),
+        read_optional_id<typename Traits::batch_ref_type>(row[4]),
+        read_optional_qty<q>(row[5]),
+        read_optional_qty<q>(row[6]),
+        read_date(row[7]),
+        row[8].is_null() ? std::nullopt : std::optional<std::string>(row[8].c_str())};
+    auto channel = r.channel;
+    auto event = allocation::detail::from_outbox_row(std::move(r));
+    if (!event) return std::nullopt;
+    return allocation::detail::basic_outbox_record<Traits>{row[0].as<std::int64_t>(), std::move(channel),
+                                                           std::move(*event), row[9].as<bool>()};
 }
 
 }  // namespace detail

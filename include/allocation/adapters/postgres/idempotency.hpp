@@ -4,18 +4,16 @@
 #ifndef ALLOCATION_ADAPTERS_POSTGRES_IDEMPOTENCY_HPP
 #define ALLOCATION_ADAPTERS_POSTGRES_IDEMPOTENCY_HPP
 
-#include <exception>    // current_exception
 #include <memory>       // shared_ptr
 #include <optional>     // optional
 #include <string>       // string
 #include <string_view>  // string_view
-#include <type_traits>  // invoke_result_t
-#include <utility>      // move
+#include <utility>      // forward
 
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
-#include <allocation/adapters/postgres/connection_pool.hpp>
+#include <allocation/adapters/postgres/connection.hpp>
 #include <allocation/adapters/postgres/store.hpp>
 #include <allocation/error.hpp>
 #include <allocation/ports/idempotency.hpp>
@@ -28,10 +26,10 @@ using idempotency_record = allocation::idempotency_record;
 
 /// Answers by idempotency key in the store's database, surviving restarts and shared by every
 /// process on the database. Thread-safe. Each save() is its own transaction.
-template <class Product = allocation::product>
-class idempotency_keys {
+template <class Product>
+class basic_idempotency_keys {
 public:
-    explicit idempotency_keys(store<Product>& s) noexcept : pool_(s.pool()) {}
+    explicit basic_idempotency_keys(basic_store<Product>& s) noexcept : pool_(s.pool()) {}
 
     /// The answer kept under `key`, none when the key is new. Errors: errc::storage_error.
     auto find(std::string_view key) -> result<std::optional<idempotency_record>> {
@@ -58,35 +56,23 @@ public:
 
     /// Forgets the answer under `key`. Errors: errc::storage_error.
     auto erase(std::string_view key) -> result<void> {
-        ALLOCATION_TRY(done, run([&](pqxx::connection& c) {
-                           detail::exec(c, "DELETE FROM idempotency_keys WHERE key = " + detail::quote(c, key));
-                           return true;
-                       }));
-        (void)done;
-        return success();
+        return run([&](pqxx::connection& c) {
+            detail::exec(c, "DELETE FROM idempotency_keys WHERE key = " + detail::quote(c, key));
+        });
     }
 
 private:
     template <class F>
-    auto run(F&& f) -> result<std::invoke_result_t<F&, pqxx::connection&>> {
-        ALLOCATION_TRY(conn, pool_->acquire());
-        try {
-            auto out = f(*conn);
-            pool_->release(std::move(conn));
-            return out;
-        } catch (...) {
-            auto failure = detail::classify(std::current_exception());
-            pool_->report(failure.text);
-            pool_->discard(std::move(conn));
-            return failure.code;
-        }
+    auto run(F&& f) {
+        return detail::with_connection(*pool_, std::forward<F>(f));
     }
 
     std::shared_ptr<detail::connection_pool> pool_;
 };
 
 template <class Product>
-idempotency_keys(store<Product>&) -> idempotency_keys<Product>;
+basic_idempotency_keys(basic_store<Product>&) -> basic_idempotency_keys<Product>;
+using idempotency_keys = basic_idempotency_keys<allocation::product>;
 
 }  // namespace allocation::postgres
 

@@ -4,16 +4,19 @@
 #ifndef ALLOCATION_ADAPTERS_POSTGRES_STORE_HPP
 #define ALLOCATION_ADAPTERS_POSTGRES_STORE_HPP
 
-#include <exception>  // current_exception
 #include <memory>     // shared_ptr, make_shared, unique_ptr, make_unique
+#include <optional>   // optional
 #include <string>     // string
 #include <utility>    // move
+#include <vector>     // vector
 
-#include <allocation/adapters/postgres/connection_pool.hpp>
+#include <allocation/adapters/postgres/connection.hpp>
 #include <allocation/adapters/postgres/outbox.hpp>
+#include <allocation/adapters/postgres/reader.hpp>
 #include <allocation/adapters/postgres/schema.hpp>
 #include <allocation/adapters/postgres/unit_of_work.hpp>
 #include <allocation/error.hpp>
+#include <allocation/ports/product_reader.hpp>
 #include <allocation/ports/unit_of_work.hpp>
 #include <allocation/try.hpp>
 
@@ -21,32 +24,32 @@ namespace allocation::postgres {
 
 /// Products in a PostgreSQL database (a DATABASE_URL). Thread-safe: units of work may run on
 /// any number of threads, each with its own pooled connection, and any number of processes may
-/// share the database without overselling (see repository for how).
+/// share the database without overselling (see basic_repository for how). Its reads
+/// (product_reader) lock no row.
 /// @tparam Product a basic_product.
-template <class Product = allocation::product>
-class store;
-
 template <class Product>
-class store {
+class basic_store {
 public:
     using product_type = Product;
     using traits_type = typename Product::traits_type;
     using sku_type = typename Product::sku_type;
     using batch_ref_type = typename Product::batch_ref_type;
+    using order_id_type = typename Product::order_id_type;
     using event_type = typename Product::event_type;
+    using unit_of_work_type = basic_unit_of_work<Product>;
 
     /// A store on the database at `url` (a libpq URI or connection string, the service's
     /// DATABASE_URL) that connects on demand; call migrate() before the first unit of work on a
     /// new database, or use open().
-    explicit store(std::string url, options opts = {})
+    explicit basic_store(std::string url, options opts = {})
         : pool_(std::make_shared<detail::connection_pool>(std::move(url), std::move(opts))) {}
 
     /// A store on a database brought to the adapter's schema.
     /// Errors: errc::storage_error (the database cannot be reached, or has a newer schema); the
     /// message is put in `error_text` when given.
     static auto open(const std::string& url, options opts = {}, std::string* error_text = nullptr)
-        -> result<std::unique_ptr<store>> {
-        auto s = std::make_unique<store>(url, std::move(opts));
+        -> result<std::unique_ptr<basic_store>> {
+        auto s = std::make_unique<basic_store>(url, std::move(opts));
         if (auto r = s->migrate(); !r) {
             if (error_text != nullptr) *error_text = s->last_error();
             return r.error();
@@ -54,27 +57,34 @@ public:
         return s;
     }
 
-    store(const store&) = delete;
-    auto operator=(const store&) -> store& = delete;
+    basic_store(const basic_store&) = delete;
+    auto operator=(const basic_store&) -> basic_store& = delete;
 
     /// Creates or upgrades the schema; safe when several processes do it at once.
     /// Errors: errc::storage_error.
     auto migrate() -> result<void> {
-        ALLOCATION_TRY(conn, pool_->acquire());
-        try {
-            detail::migrate(*conn);
-        } catch (...) {
-            auto f = detail::classify(std::current_exception());
-            pool_->report(fmt::format("migration failed: {}", f.text));
-            pool_->discard(std::move(conn));
+        if (auto r = detail::with_connection(*pool_, [](pqxx::connection& c) { detail::migrate(c); }); !r) {
+            pool_->report(fmt::format("migration failed: {}", pool_->last_error()));
             return errc::storage_error;
         }
-        pool_->release(std::move(conn));
         return success();
     }
 
     /// Starts a unit of work; it takes a connection when it first needs one.
-    [[nodiscard]] auto begin() -> unit_of_work<Product> { return unit_of_work<Product>(pool_); }
+    [[nodiscard]] auto begin() -> unit_of_work_type { return unit_of_work_type(pool_); }
+
+    /// The committed state of a product; none when unknown. Errors: errc::storage_error.
+    auto read_product(const sku_type& key) -> result<std::optional<basic_product_state<traits_type>>> {
+        return detail::read_product<Product>(*pool_, key);
+    }
+    /// A committed batch; none when no product has it. Errors: errc::storage_error.
+    auto read_batch(const batch_ref_type& ref) -> result<std::optional<basic_batch_state<traits_type>>> {
+        return detail::read_batch<traits_type>(*pool_, ref);
+    }
+    /// Where an order's lines are allocated, in allocation order. Errors: errc::storage_error.
+    auto read_allocations(const order_id_type& order) -> result<std::vector<basic_line_allocation<traits_type>>> {
+        return detail::read_allocations<traits_type>(*pool_, order);
+    }
 
     [[nodiscard]] auto url() const noexcept -> const std::string& { return pool_->url(); }
     [[nodiscard]] auto settings() const noexcept -> const options& { return pool_->settings(); }
@@ -89,7 +99,11 @@ private:
     std::shared_ptr<detail::connection_pool> pool_;
 };
 
-static_assert(allocation::unit_of_work_factory<store<>>);
+/// The PostgreSQL store of the default product.
+using store = basic_store<allocation::product>;
+
+static_assert(allocation::unit_of_work_factory<store>);
+static_assert(allocation::product_reader<store>);
 
 }  // namespace allocation::postgres
 

@@ -8,7 +8,8 @@
 
 #include <vector>  // vector
 
-#include <allocation/adapters/sqlite/detail.hpp>
+#include <allocation/adapters/sqlite/codec.hpp>
+#include <allocation/adapters/sqlite/connection.hpp>
 #include <allocation/adapters/sqlite/store.hpp>
 #include <allocation/error.hpp>
 #include <allocation/ports/allocations_view.hpp>
@@ -18,14 +19,14 @@ namespace allocation::sqlite {
 /// Reads the allocations read model of a store. It offers the `get` of the allocations_view
 /// port only: the store keeps the table up to date itself, so this is not given to bootstrap()
 /// (which would add the rows a second time). Thread-safe.
-template <class Product = allocation::product>
-class allocations_view {
+template <class Product>
+class basic_allocations_view {
 public:
     using traits_type = typename Product::traits_type;
     using order_id_type = typename traits_type::order_id_type;
     using row_type = basic_allocation_row<traits_type>;
 
-    explicit allocations_view(store<Product>& s) noexcept : store_(&s) {}
+    explicit basic_allocations_view(basic_store<Product>& s) noexcept : store_(&s) {}
 
     /// The rows of an order, in the order they were written; empty when it has none.
     auto get(const order_id_type& order) const -> result<std::vector<row_type>> {
@@ -45,11 +46,12 @@ public:
     }
 
 private:
-    store<Product>* store_;
+    basic_store<Product>* store_;
 };
 
 template <class Product>
-allocations_view(store<Product>&) -> allocations_view<Product>;
+basic_allocations_view(basic_store<Product>&) -> basic_allocations_view<Product>;
+using allocations_view = basic_allocations_view<allocation::product>;
 
 }  // namespace allocation::sqlite
 

@@ -11,7 +11,8 @@
 #include <string>       // string
 #include <string_view>  // string_view
 
-#include <allocation/adapters/sqlite/detail.hpp>
+#include <allocation/adapters/sqlite/codec.hpp>
+#include <allocation/adapters/sqlite/connection.hpp>
 #include <allocation/adapters/sqlite/store.hpp>
 #include <allocation/error.hpp>
 #include <allocation/ports/idempotency.hpp>
@@ -23,10 +24,10 @@ using idempotency_record = allocation::idempotency_record;
 
 /// Answers by idempotency key in the store's database, surviving restarts; shared by every
 /// process on the file. Thread-safe. Each save() is its own durable transaction.
-template <class Product = allocation::product>
-class idempotency_keys {
+template <class Product>
+class basic_idempotency_keys {
 public:
-    explicit idempotency_keys(store<Product>& s) noexcept : store_(&s) {}
+    explicit basic_idempotency_keys(basic_store<Product>& s) noexcept : store_(&s) {}
 
     /// The answer kept under `key`, none when the key is new.
     auto find(std::string_view key) -> result<std::optional<idempotency_record>> {
@@ -73,11 +74,12 @@ public:
     }
 
 private:
-    store<Product>* store_;
+    basic_store<Product>* store_;
 };
 
 template <class Product>
-idempotency_keys(store<Product>&) -> idempotency_keys<Product>;
+basic_idempotency_keys(basic_store<Product>&) -> basic_idempotency_keys<Product>;
+using idempotency_keys = basic_idempotency_keys<allocation::product>;
 
 }  // namespace allocation::sqlite
 

@@ -1,24 +1,23 @@
-// allocation — the SQLite outbox: events committed with the state change, handed to an
-// EventPublisher afterwards by a relay that marks them sent (at-least-once).
+// allocation — SQLite adapter: the outbox, events committed with the state change, handed to an
+// EventPublisher afterwards by the relay, which marks them sent (at-least-once).
 // SPDX-License-Identifier: MIT
 #ifndef ALLOCATION_ADAPTERS_SQLITE_OUTBOX_HPP
 #define ALLOCATION_ADAPTERS_SQLITE_OUTBOX_HPP
 
 #include <sqlite3.h>
 
-#include <cstddef>      // size_t
-#include <cstdint>      // int64_t
-#include <optional>     // optional
-#include <string>       // string
-#include <string_view>  // string_view
-#include <variant>      // visit
-#include <vector>       // vector
+#include <cstddef>  // size_t
+#include <cstdint>  // int64_t
+#include <span>     // span
+#include <vector>   // vector
 
-#include <allocation/adapters/sqlite/detail.hpp>
+#include <allocation/adapters/common/outbox_row.hpp>
+#include <allocation/adapters/common/relay.hpp>
+#include <allocation/adapters/sqlite/codec.hpp>
+#include <allocation/adapters/sqlite/connection.hpp>
 #include <allocation/adapters/sqlite/store.hpp>
-#include <allocation/domain/events.hpp>
 #include <allocation/error.hpp>
-#include <allocation/ports/publisher.hpp>
+#include <allocation/try.hpp>
 
 namespace allocation::sqlite {
 
@@ -27,21 +26,15 @@ namespace allocation::sqlite {
 /// and marking publishes them again (at-least-once: consumers de-duplicate by id when they
 /// must). Run one relay per database at a time; several would publish some events twice.
 /// Thread-safe.
-template <class Product = allocation::product>
-class outbox {
+template <class Product>
+class basic_outbox {
 public:
     using traits_type = typename Product::traits_type;
     using event_type = typename Product::event_type;
-
     /// One stored event.
-    struct record {
-        std::int64_t id = 0;
-        std::string channel;
-        event_type event;
-        bool sent = false;
-    };
+    using record = allocation::detail::basic_outbox_record<traits_type>;
 
-    explicit outbox(store<Product>& s) noexcept : store_(&s) {}
+    explicit basic_outbox(basic_store<Product>& s) noexcept : store_(&s) {}
 
     /// Up to `max` events with an id greater than `after`, in id order, sent or not.
     auto read(std::int64_t after = 0, std::size_t max = 1000) -> result<std::vector<record>> {
@@ -72,30 +65,23 @@ public:
     /// after marking the ones before. Returns the number of events marked sent.
     template <class Publisher>
     auto relay(Publisher& publisher, std::size_t max = 1000) -> result<std::size_t> {
+        return allocation::detail::relay_with(
+            *this, [&](std::span<const record> rows) { return allocation::detail::publish_records(publisher, rows); },
+            max);
+    }
+
+    /// Gives up to `max` unsent events, oldest first, to `take(std::span<const record>)`, which
+    /// returns how many of them it took (the first ones), and marks those sent; returns that
+    /// number.
+    template <class Take>
+    auto take_unsent(std::size_t max, Take&& take) -> result<std::size_t> {
         ALLOCATION_TRY(rows, unsent(max));
-        std::vector<std::int64_t> done;
-        done.reserve(rows.size());
-        std::error_code failure;
-        for (const auto& r : rows) {
-            const auto published = std::visit(
-                [&](const auto& ev) -> result<void> {
-                    using E = std::remove_cvref_t<decltype(ev)>;
-                    if constexpr (event_publisher<Publisher, E>) {
-                        return publisher.publish(events::channel_v<E>, ev);
-                    } else {
-                        return success();
-                    }
-                },
-                r.event);
-            if (!published) {
-                failure = published.error();
-                break;
-            }
-            done.push_back(r.id);
-        }
-        ALLOCATION_TRYV(mark_sent(done));
-        if (failure) return failure;
-        return done.size();
+        const std::size_t taken = take(std::span<const record>(rows));
+        std::vector<std::int64_t> ids;
+        ids.reserve(taken);
+        for (std::size_t i = 0; i < taken && i < rows.size(); ++i) ids.push_back(rows[i].id);
+        ALLOCATION_TRYV(mark_sent(ids));
+        return ids.size();
     }
 
     /// Marks events sent.
@@ -128,7 +114,7 @@ private:
             std::vector<record> out;
             int rc = 0;
             while ((rc = st.step()) == SQLITE_ROW) {
-                if (auto e = decode(st)) {
+                if (auto e = allocation::detail::from_outbox_row(detail::read_outbox_row<traits_type>(st))) {
                     out.push_back({st.int64(0), st.text(1), std::move(*e), st.int64(9) != 0});
                 }
             }
@@ -137,48 +123,13 @@ private:
         });
     }
 
-    // The event of an outbox row (columns as in read()); none for an unknown channel.
-    static auto decode(const detail::statement& st) -> std::optional<event_type> {
-        using T = traits_type;
-        using order_id_type = typename T::order_id_type;
-        using sku_type = typename T::sku_type;
-        using batch_ref_type = typename T::batch_ref_type;
-        using quantity_type = typename T::quantity_type;
-        const auto channel = st.text(1);
-        const auto order = [&] { return detail::make_id<order_id_type>(st.text(2)); };
-        const auto sku = [&] { return detail::make_id<sku_type>(st.text(3)); };
-        const auto batch = [&] { return detail::make_id<batch_ref_type>(st.text(4)); };
-        const auto qty = [&](int i) { return allocation::detail::make_quantity<quantity_type>(st.int64(i)); };
-        if (channel == events::channel_v<events::basic_allocated<T>>) {
-            return event_type{events::basic_allocated<T>{order(), sku(), qty(5), batch()}};
-        }
-        if (channel == events::channel_v<events::basic_deallocated<T>>) {
-            const auto reason = st.text(8) == "batch_shrunk" ? deallocation_reason::batch_shrunk
-                                                              : deallocation_reason::requested;
-            return event_type{events::basic_deallocated<T>{order(), sku(), qty(5), batch(), reason}};
-        }
-        if (channel == events::channel_v<events::basic_out_of_stock<T>>) {
-            return event_type{events::basic_out_of_stock<T>{order(), sku(), qty(5)}};
-        }
-        if (channel == events::channel_v<events::basic_low_stock<T>>) {
-            return event_type{events::basic_low_stock<T>{sku(), qty(5), qty(6)}};
-        }
-        if (channel == events::channel_v<events::basic_batch_created<T>>) {
-            std::optional<typename T::date_type> eta;
-            if (auto text = st.optional_text(7)) eta = detail::parse_date(*text);
-            return event_type{events::basic_batch_created<T>{batch(), sku(), qty(5), eta}};
-        }
-        if (channel == events::channel_v<events::basic_batch_quantity_changed<T>>) {
-            return event_type{events::basic_batch_quantity_changed<T>{batch(), sku(), qty(6), qty(5)}};
-        }
-        return std::nullopt;
-    }
-
-    store<Product>* store_;
+    basic_store<Product>* store_;
 };
 
 template <class Product>
-outbox(store<Product>&) -> outbox<Product>;
+basic_outbox(basic_store<Product>&) -> basic_outbox<Product>;
+/// The outbox of the default product's store.
+using outbox = basic_outbox<allocation::product>;
 
 }  // namespace allocation::sqlite
 

@@ -28,7 +28,7 @@
 #include <string>       // string
 #include <string_view>  // string_view
 
-#include <allocation/adapters/sqlite/detail.hpp>
+#include <allocation/adapters/sqlite/connection.hpp>
 #include <allocation/error.hpp>
 
 namespace allocation::sqlite {

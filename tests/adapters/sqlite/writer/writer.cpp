@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
     sqlite::options opts;
     if (argc > 5 && std::string(argv[5]) == "normal") opts.durability = sqlite::durability::normal;
     std::string error;
-    auto opened = sqlite::store<>::open(db, opts, &error);
+    auto opened = sqlite::store::open(db, opts, &error);
     if (!opened) {
         fmt::print(stderr, "cannot open {}: {}\n", db, error);
         return 1;

@@ -1,20 +1,17 @@
-// allocation — SQLite adapter internals: RAII owners of connections and statements over the C
-// API of libsqlite3, and the conversions between domain types and columns.
+// allocation — SQLite adapter: RAII owners of connections and statements over the C API of
+// libsqlite3, and the meaning of its result codes.
 // SPDX-License-Identifier: MIT
-#ifndef ALLOCATION_ADAPTERS_SQLITE_DETAIL_HPP
-#define ALLOCATION_ADAPTERS_SQLITE_DETAIL_HPP
+#ifndef ALLOCATION_ADAPTERS_SQLITE_CONNECTION_HPP
+#define ALLOCATION_ADAPTERS_SQLITE_CONNECTION_HPP
 
 #include <sqlite3.h>
 
-#include <chrono>       // year_month_day, milliseconds
 #include <cstdint>      // int64_t
 #include <memory>       // unique_ptr
 #include <optional>     // optional
 #include <string>       // string
 #include <string_view>  // string_view
-#include <utility>      // move, exchange
 
-#include <allocation/domain/types.hpp>
 #include <allocation/error.hpp>
 
 namespace allocation::sqlite::detail {
@@ -118,75 +115,19 @@ inline auto exec_script(sqlite3* db, const char* sql) noexcept -> int {
     return db == nullptr ? std::string("no connection") : std::string(sqlite3_errmsg(db));
 }
 
-// -- conversions between domain types and columns -------------------------------------------
-
-/// The text of an identifier (a basic_id, or any type with a `value` string or convertible).
-template <class Id>
-[[nodiscard]] auto id_text(const Id& id) -> std::string_view {
-    if constexpr (requires { std::string_view(id.value); }) {
-        return std::string_view(id.value);
-    } else {
-        return std::string_view(id);
-    }
+/// Maps an SQLite result code met while writing: a busy database or a constraint violation
+/// (another writer added the same SKU, batch or message id first) is a conflict.
+[[nodiscard]] inline auto write_error(int rc) noexcept -> std::error_code {
+    if (is_busy(rc) || (rc & 0xff) == SQLITE_CONSTRAINT) return errc::conflict;
+    return errc::storage_error;
 }
 
-/// An identifier made from its stored text.
-template <class Id>
-[[nodiscard]] auto make_id(std::string text) -> Id {
-    return Id{std::move(text)};
-}
-
-template <class Q>
-[[nodiscard]] auto qty_int(const Q& q) noexcept -> std::int64_t {
-    return allocation::detail::count(q);
-}
-
-template <class Q>
-[[nodiscard]] auto optional_qty(const std::optional<Q>& q) -> std::optional<std::int64_t> {
-    if (!q) return std::nullopt;
-    return allocation::detail::count(*q);
-}
-
-template <class Q>
-[[nodiscard]] auto make_optional_qty(const std::optional<std::int64_t>& n) -> std::optional<Q> {
-    if (!n) return std::nullopt;
-    return allocation::detail::make_quantity<Q>(*n);
-}
-
-/// A date as stored: ISO 8601 `YYYY-MM-DD` text, which sorts like the date.
-[[nodiscard]] inline auto date_text(const std::chrono::year_month_day& d) -> std::string {
-    return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
-                       static_cast<unsigned>(d.day()));
-}
-
-[[nodiscard]] inline auto parse_date(std::string_view text) -> std::optional<std::chrono::year_month_day> {
-    int y = 0;
-    unsigned m = 0;
-    unsigned d = 0;
-    if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-    for (std::size_t i = 0; i < 10; ++i) {
-        if (i == 4 || i == 7) continue;
-        if (text[i] < '0' || text[i] > '9') return std::nullopt;
-    }
-    const auto digits = [&](std::size_t from, std::size_t n) {
-        unsigned v = 0;
-        for (std::size_t i = from; i < from + n; ++i) v = v * 10 + static_cast<unsigned>(text[i] - '0');
-        return v;
-    };
-    y = static_cast<int>(digits(0, 4));
-    m = digits(5, 2);
-    d = digits(8, 2);
-    const std::chrono::year_month_day out{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
-    if (!out.ok()) return std::nullopt;
-    return out;
-}
-
-template <class Date>
-[[nodiscard]] auto optional_date_text(const std::optional<Date>& d) -> std::optional<std::string> {
-    if (!d) return std::nullopt;
-    return date_text(*d);
+/// success() for SQLITE_DONE, else write_error().
+[[nodiscard]] inline auto done(int rc) -> result<void> {
+    if (rc == SQLITE_DONE) return success();
+    return write_error(rc);
 }
 
 }  // namespace allocation::sqlite::detail
 
-#endif  // ALLOCATION_ADAPTERS_SQLITE_DETAIL_HPP
+#endif  // ALLOCATION_ADAPTERS_SQLITE_CONNECTION_HPP

@@ -1,8 +1,9 @@
-// allocation — PostgreSQL adapter: a small pool of libpqxx connections, and the translation of
-// database errors into allocation::errc.
+// allocation — PostgreSQL adapter: a small pool of libpqxx connections, the translation of
+// database errors into allocation::errc, and with_connection(), the one place a pooled
+// connection is taken, used and given back or discarded.
 // SPDX-License-Identifier: MIT
-#ifndef ALLOCATION_ADAPTERS_POSTGRES_CONNECTION_POOL_HPP
-#define ALLOCATION_ADAPTERS_POSTGRES_CONNECTION_POOL_HPP
+#ifndef ALLOCATION_ADAPTERS_POSTGRES_CONNECTION_HPP
+#define ALLOCATION_ADAPTERS_POSTGRES_CONNECTION_HPP
 
 #include <algorithm>           // max
 #include <chrono>              // milliseconds
@@ -14,6 +15,7 @@
 #include <mutex>               // mutex, unique_lock
 #include <string>              // string
 #include <string_view>         // string_view
+#include <type_traits>         // invoke_result_t, is_void_v
 #include <utility>             // move, exchange
 #include <vector>              // vector
 
@@ -21,6 +23,7 @@
 #include <pqxx/pqxx>
 
 #include <allocation/error.hpp>
+#include <allocation/try.hpp>
 
 namespace allocation::postgres {
 
@@ -224,7 +227,31 @@ inline auto exec(pqxx::connection& c, const std::string& sql) -> pqxx::result {
     return c.quote(std::string(text));
 }
 
+/// Runs `f(pqxx::connection&)` on a connection of `pool` and gives the connection back; when
+/// `f` throws, the failure is reported to the pool's log, the connection discarded (its state is
+/// unknown) and the classified errc returned. Returns what `f` returns.
+template <class F>
+auto with_connection(connection_pool& pool, F&& f) -> result<std::invoke_result_t<F&, pqxx::connection&>> {
+    ALLOCATION_TRY(conn, pool.acquire());
+    try {
+        if constexpr (std::is_void_v<std::invoke_result_t<F&, pqxx::connection&>>) {
+            f(*conn);
+            pool.release(std::move(conn));
+            return success();
+        } else {
+            auto out = f(*conn);
+            pool.release(std::move(conn));
+            return out;
+        }
+    } catch (...) {
+        auto failure = classify(std::current_exception());
+        pool.report(failure.text);
+        pool.discard(std::move(conn));
+        return failure.code;
+    }
+}
+
 }  // namespace detail
 }  // namespace allocation::postgres
 
-#endif  // ALLOCATION_ADAPTERS_POSTGRES_CONNECTION_POOL_HPP
+#endif  // ALLOCATION_ADAPTERS_POSTGRES_CONNECTION_HPP

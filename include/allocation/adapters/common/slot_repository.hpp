@@ -1,0 +1,149 @@
+// allocation — the repository of the stores that keep their products in slots (in memory, and
+// SQLite's cache): a product is held by one unit of work at a time.
+// SPDX-License-Identifier: MIT
+#ifndef ALLOCATION_ADAPTERS_COMMON_SLOT_REPOSITORY_HPP
+#define ALLOCATION_ADAPTERS_COMMON_SLOT_REPOSITORY_HPP
+
+#include <memory>    // unique_ptr, make_unique
+#include <mutex>     // unique_lock, adopt_lock
+#include <optional>  // optional
+#include <utility>   // move
+#include <vector>    // vector
+
+#include <allocation/detail/product_slot.hpp>
+#include <allocation/error.hpp>
+#include <allocation/try.hpp>
+
+namespace allocation::detail {
+
+/// A store's slot: a product, or none while the store has not loaded it (or dropped it).
+template <class Product>
+using slot_of_t = product_slot<std::optional<Product>>;
+
+/// What a unit of work has in hand: the slots it holds (until it ends) and the products it
+/// added (moved to the store at commit).
+template <class Product>
+struct held_products {
+    std::vector<slot_of_t<Product>*> held;
+    std::vector<std::unique_ptr<Product>> added;
+
+    /// The held or added product of a SKU; nullptr when there is none.
+    [[nodiscard]] auto find(const typename Product::sku_type& key) const -> Product* {
+        for (auto* s : held) {
+            if (s->product->sku() == key) return &*s->product;
+        }
+        for (const auto& p : added) {
+            if (p->sku() == key) return p.get();
+        }
+        return nullptr;
+    }
+    /// The held or added product owning a batch; nullptr when there is none.
+    [[nodiscard]] auto owner_of(const typename Product::batch_ref_type& ref) const -> Product* {
+        for (auto* s : held) {
+            if (s->product->find_batch(ref) != nullptr) return &*s->product;
+        }
+        for (const auto& p : added) {
+            if (p->find_batch(ref) != nullptr) return p.get();
+        }
+        return nullptr;
+    }
+    /// Every product, held first, then added.
+    [[nodiscard]] auto all() const -> std::vector<Product*> {
+        std::vector<Product*> out;
+        out.reserve(held.size() + added.size());
+        for (auto* s : held) out.push_back(&*s->product);
+        for (const auto& p : added) out.push_back(p.get());
+        return out;
+    }
+    [[nodiscard]] auto empty() const noexcept -> bool { return held.empty() && added.empty(); }
+    /// Forgets everything (the slots must have been unlocked).
+    void clear() noexcept {
+        held.clear();
+        added.clear();
+    }
+};
+
+/// The repository of a slot store. The store (`Store`) gives it, as a friend:
+/// - `lock_timeout()`: how long get() waits for a product another unit of work holds;
+/// - `contains(sku) -> result<bool>`: whether the SKU is stored (add() refuses it then);
+/// - `slot_of(sku) -> result<slot*>`: the slot of a stored SKU, nullptr when unknown;
+/// - `refresh(slot&, sku) -> result<bool>`: called while holding the slot, makes its product
+///   the committed one (loading it when needed); false when the SKU is gone;
+/// - `owner_of(ref) -> result<std::optional<sku>>`: the SKU owning a batch reference.
+/// get() holds the product's slot until the unit of work ends: a second unit of work waits up to
+/// the lock timeout for it, then fails with errc::conflict (the message bus retries).
+template <class Store>
+class slot_repository {
+public:
+    using product_type = typename Store::product_type;
+    using sku_type = typename product_type::sku_type;
+    using batch_ref_type = typename product_type::batch_ref_type;
+
+    explicit slot_repository(Store& s) noexcept : store_(&s) {}
+    slot_repository(const slot_repository&) = delete;
+    auto operator=(const slot_repository&) -> slot_repository& = delete;
+    ~slot_repository() { release(false, false); }
+
+    /// Stages a new product, kept at commit. Errors: errc::duplicate_product; storage errors.
+    auto add(product_type p) -> result<void> {
+        if (local_.find(p.sku()) != nullptr) return errc::duplicate_product;
+        ALLOCATION_TRY(known, store_->contains(p.sku()));
+        if (known) return errc::duplicate_product;
+        local_.added.push_back(std::make_unique<product_type>(std::move(p)));
+        return success();
+    }
+
+    /// The product of a SKU, held until the unit of work ends; nullptr when unknown.
+    /// Errors: errc::conflict when another unit of work held it for the whole lock timeout;
+    /// storage errors.
+    auto get(const sku_type& key) -> result<product_type*> {
+        if (auto* p = local_.find(key)) return p;
+        ALLOCATION_TRY(s, store_->slot_of(key));
+        if (s == nullptr) return static_cast<product_type*>(nullptr);
+        if (!s->try_lock_for(store_->lock_timeout())) return errc::conflict;
+        std::unique_lock held(*s, std::adopt_lock);
+        ALLOCATION_TRY(present, store_->refresh(*s, key));
+        if (!present) return static_cast<product_type*>(nullptr);
+        s->product->checkpoint();
+        local_.held.push_back(s);
+        held.release();
+        return &*s->product;
+    }
+
+    /// The product owning a batch, held like get(); nullptr when no product has it.
+    auto get_by_batch_ref(const batch_ref_type& ref) -> result<product_type*> {
+        if (auto* p = local_.owner_of(ref)) return p;
+        ALLOCATION_TRY(key, store_->owner_of(ref));
+        if (!key) return static_cast<product_type*>(nullptr);
+        return get(*key);
+    }
+
+    /// Every product handed out by this repository.
+    [[nodiscard]] auto seen() const -> std::vector<product_type*> { return local_.all(); }
+
+    /// What the unit of work has in hand.
+    [[nodiscard]] auto in_hand() noexcept -> held_products<product_type>& { return local_; }
+
+    /// Keeps (after a commit) or undoes the held products' changes and lets them go; `drop`
+    /// (a failed commit): the slots forget their products, which may be stale.
+    void release(bool keep, bool drop) noexcept {
+        for (auto* s : local_.held) {
+            if (keep) {
+                s->product->accept();
+            } else {
+                s->product->rollback();
+                if (drop) s->product.reset();
+            }
+            s->unlock();
+        }
+        local_.clear();
+    }
+
+private:
+    Store* store_;
+    held_products<product_type> local_;
+};
+
+}  // namespace allocation::detail
+
+#endif  // ALLOCATION_ADAPTERS_COMMON_SLOT_REPOSITORY_HPP

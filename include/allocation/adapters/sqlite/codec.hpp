@@ -1,0 +1,410 @@
+// allocation — SQLite adapter: the codec, how products and events are rows: the conversions
+// of domain values to columns, the statements of the schema, a product's writes from its
+// tracked changes, its load from its rows, and the outbox row's columns.
+// SPDX-License-Identifier: MIT
+//
+// Everything that knows which product fact goes to which table is here (and in schema.hpp):
+// the store, repository, unit of work, reader and outbox only call it. A new product-level fact
+// (holds, for example) is a migration in schema.hpp, its statements in `session`, one case in
+// write_changes() per tracked change kind, its rows in write_added() and load().
+#ifndef ALLOCATION_ADAPTERS_SQLITE_CODEC_HPP
+#define ALLOCATION_ADAPTERS_SQLITE_CODEC_HPP
+
+#include <sqlite3.h>
+
+#include <chrono>       // year_month_day
+#include <cstdint>      // int64_t, uint32_t, uint64_t
+#include <mutex>        // mutex
+#include <optional>     // optional
+#include <string>       // string
+#include <string_view>  // string_view
+#include <utility>      // move, pair
+
+#include <fmt/format.h>
+
+#include <allocation/adapters/common/inbox.hpp>
+#include <allocation/adapters/common/outbox_row.hpp>
+#include <allocation/adapters/common/product_rows.hpp>
+#include <allocation/adapters/sqlite/connection.hpp>
+#include <allocation/domain/types.hpp>
+#include <allocation/error.hpp>
+#include <allocation/try.hpp>
+
+namespace allocation::sqlite::detail {
+
+/// The text of an identifier (a basic_id, or any type with a `value` string or convertible).
+template <class Id>
+[[nodiscard]] auto id_text(const Id& id) -> std::string_view {
+    if constexpr (requires { std::string_view(id.value); }) {
+        return std::string_view(id.value);
+    } else {
+        return std::string_view(id);
+    }
+}
+
+/// An identifier made from its stored text.
+template <class Id>
+[[nodiscard]] auto make_id(std::string text) -> Id {
+    return Id{std::move(text)};
+}
+
+template <class Q>
+[[nodiscard]] auto qty_int(const Q& q) noexcept -> std::int64_t {
+    return allocation::detail::count(q);
+}
+
+template <class Q>
+[[nodiscard]] auto optional_qty(const std::optional<Q>& q) -> std::optional<std::int64_t> {
+    if (!q) return std::nullopt;
+    return allocation::detail::count(*q);
+}
+
+template <class Q>
+[[nodiscard]] auto make_optional_qty(const std::optional<std::int64_t>& n) -> std::optional<Q> {
+    if (!n) return std::nullopt;
+    return allocation::detail::make_quantity<Q>(*n);
+}
+
+/// A date as stored: ISO 8601 `YYYY-MM-DD` text, which sorts like the date.
+[[nodiscard]] inline auto date_text(const std::chrono::year_month_day& d) -> std::string {
+    return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
+                       static_cast<unsigned>(d.day()));
+}
+
+[[nodiscard]] inline auto parse_date(std::string_view text) -> std::optional<std::chrono::year_month_day> {
+    int y = 0;
+    unsigned m = 0;
+    unsigned d = 0;
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+    for (std::size_t i = 0; i < 10; ++i) {
+        if (i == 4 || i == 7) continue;
+        if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    }
+    const auto digits = [&](std::size_t from, std::size_t n) {
+        unsigned v = 0;
+        for (std::size_t i = from; i < from + n; ++i) v = v * 10 + static_cast<unsigned>(text[i] - '0');
+        return v;
+    };
+    y = static_cast<int>(digits(0, 4));
+    m = digits(5, 2);
+    d = digits(8, 2);
+    const std::chrono::year_month_day out{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+    if (!out.ok()) return std::nullopt;
+    return out;
+}
+
+template <class Date>
+[[nodiscard]] auto optional_date_text(const std::optional<Date>& d) -> std::optional<std::string> {
+    if (!d) return std::nullopt;
+    return date_text(*d);
+}
+
+
+/// One connection with its prepared statements; used under `mutex`.
+struct session {
+    connection db;
+    std::mutex mutex;
+    // reads
+    statement product_version;
+    statement product_row;
+    statement product_batches;
+    statement product_allocations;
+    statement batch_owner;
+    statement batch_state;
+    statement order_allocations;
+    statement inbox_find;
+    statement view_get;
+    // writes
+    statement begin, commit, rollback, savepoint, release, rollback_to;
+    statement read_begin, read_end;
+    statement update_product;
+    statement insert_product;
+    statement insert_batch;
+    statement update_batch_qty;
+    statement insert_allocation;
+    statement delete_allocation;
+    statement insert_view;
+    statement delete_view;
+    statement insert_event;
+    statement insert_inbox;
+
+    auto prepare() -> bool {
+        sqlite3* d = db.get();
+        const std::pair<statement*, const char*> all[] = {
+            {&product_version, "SELECT version FROM products WHERE sku = ?"},
+            {&product_row, "SELECT version, reorder_point, max_level, multiple FROM products WHERE sku = ?"},
+            {&product_batches, "SELECT ref, purchased, eta, expires FROM batches WHERE sku = ? ORDER BY position"},
+            {&product_allocations,
+             "SELECT a.batch_ref, a.orderid, a.qty FROM batches b JOIN allocations a ON a.batch_ref = b.ref "
+             "WHERE b.sku = ? ORDER BY b.position, a.id"},
+            {&batch_owner, "SELECT sku FROM batches WHERE ref = ?"},
+            {&batch_state,
+             "SELECT b.sku, b.purchased, b.eta, b.expires, (SELECT coalesce(sum(qty), 0) FROM allocations a "
+             "WHERE a.batch_ref = b.ref) FROM batches b WHERE b.ref = ?"},
+            {&order_allocations,
+             "SELECT b.sku, a.qty, a.batch_ref FROM allocations a JOIN batches b ON b.ref = a.batch_ref "
+             "WHERE a.orderid = ? ORDER BY a.id"},
+            {&inbox_find, "SELECT result FROM inbox WHERE message_id = ?"},
+            {&view_get, "SELECT sku, batchref FROM allocations_view WHERE orderid = ? ORDER BY rowid"},
+            {&begin, "BEGIN IMMEDIATE"},
+            {&commit, "COMMIT"},
+            {&rollback, "ROLLBACK"},
+            {&savepoint, "SAVEPOINT unit"},
+            {&release, "RELEASE unit"},
+            {&rollback_to, "ROLLBACK TO unit"},
+            {&read_begin, "BEGIN"},
+            {&read_end, "COMMIT"},
+            {&update_product,
+             "UPDATE products SET version = ?, reorder_point = ?, max_level = ?, multiple = ? "
+             "WHERE sku = ? AND version = ?"},
+            {&insert_product,
+             "INSERT INTO products (sku, version, reorder_point, max_level, multiple) VALUES (?, ?, ?, ?, ?)"},
+            {&insert_batch,
+             "INSERT INTO batches (ref, sku, purchased, eta, expires, position) VALUES (?, ?, ?, ?, ?, ?)"},
+            {&update_batch_qty, "UPDATE batches SET purchased = ? WHERE ref = ?"},
+            {&insert_allocation, "INSERT INTO allocations (batch_ref, orderid, qty) VALUES (?, ?, ?)"},
+            {&delete_allocation, "DELETE FROM allocations WHERE batch_ref = ? AND orderid = ?"},
+            {&insert_view, "INSERT OR IGNORE INTO allocations_view (orderid, sku, batchref) VALUES (?, ?, ?)"},
+            {&delete_view, "DELETE FROM allocations_view WHERE orderid = ? AND sku = ? AND batchref = ?"},
+            {&insert_event,
+             "INSERT INTO outbox (channel, orderid, sku, batchref, qty, qty2, eta, reason) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"},
+            {&insert_inbox, "INSERT INTO inbox (message_id, result) VALUES (?, ?)"},
+        };
+        for (const auto& [stmt, sql] : all) {
+            *stmt = statement(d, sql);
+            if (!stmt->ok()) return false;
+        }
+        return true;
+    }
+};
+
+/// Runs a one-row query bound to `key` and gives `read(statement&)` of its row, none when it
+/// has none. Errors: errc::storage_error.
+template <class Key, class Read>
+auto query_one(statement& st, const Key& key, Read&& read) -> result<std::optional<decltype(read(st))>> {
+    st.bind(1, key);
+    const int rc = st.step();
+    std::optional<decltype(read(st))> out;
+    if (rc == SQLITE_ROW) out = read(st);
+    st.reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return errc::storage_error;
+    return out;
+}
+
+/// Runs a query bound to `key` and calls `row(statement&)` on each row. Errors:
+/// errc::storage_error.
+template <class Key, class Row>
+auto query_each(statement& st, const Key& key, Row&& row) -> result<void> {
+    st.bind(1, key);
+    int rc = 0;
+    while ((rc = st.step()) == SQLITE_ROW) row(st);
+    st.reset();
+    if (rc != SQLITE_DONE) return errc::storage_error;
+    return success();
+}
+
+/// A stored date column as a date; none for NULL.
+template <class Date>
+[[nodiscard]] auto read_date(const statement& st, int i) -> std::optional<Date> {
+    if (auto text = st.optional_text(i)) return parse_date(*text);
+    return std::nullopt;
+}
+
+/// Loads a product in one read transaction on `s`; none when unknown.
+template <class Product>
+auto load(session& s, const typename Product::sku_type& key) -> result<std::optional<Product>> {
+    using q = typename Product::quantity_type;
+    using date_type = typename Product::date_type;
+    using ref_type = typename Product::batch_ref_type;
+    if (s.read_begin.exec() != SQLITE_DONE) return errc::storage_error;
+    const auto text = id_text(key);
+    const auto fail = [&](std::error_code ec) -> result<std::optional<Product>> {
+        s.read_end.exec();
+        return ec;
+    };
+    auto head = query_one(s.product_row, text, [](const statement& st) {
+        return std::pair{static_cast<std::uint64_t>(st.int64(0)),
+                         typename Product::replenishment_type{make_optional_qty<q>(st.optional_int64(1)),
+                                                               make_optional_qty<q>(st.optional_int64(2)),
+                                                               make_optional_qty<q>(st.optional_int64(3))}};
+    });
+    if (!head) return fail(head.error());
+    if (!head.value()) {
+        s.read_end.exec();
+        return std::optional<Product>{};
+    }
+    allocation::detail::product_rows<Product> rows(key);
+    auto batches = query_each(s.product_batches, text, [&](const statement& st) {
+        rows.add_batch(make_id<ref_type>(st.text(0)), allocation::detail::make_quantity<q>(st.int64(1)),
+                       read_date<date_type>(st, 2), read_date<date_type>(st, 3));
+    });
+    if (!batches) return fail(batches.error());
+    auto allocations = query_each(s.product_allocations, text, [&](const statement& st) {
+        rows.add_allocation(make_id<ref_type>(st.text(0)), make_id<typename Product::order_id_type>(st.text(1)),
+                            allocation::detail::make_quantity<q>(st.int64(2)));
+    });
+    if (!allocations) return fail(allocations.error());
+    if (s.read_end.exec() != SQLITE_DONE) return errc::storage_error;
+    auto& [version, rule] = *head.value();
+    return std::optional<Product>(std::move(rows).build(version, std::move(rule)));
+}
+
+/// Writes an outbox row with insert_event.
+template <class Traits>
+auto write_outbox_row(session& s, const allocation::detail::basic_outbox_row<Traits>& row) -> result<void> {
+    auto& st = s.insert_event;
+    st.bind(1, std::string_view(row.channel));
+    if (row.order) st.bind(2, id_text(*row.order));
+    if (row.sku) st.bind(3, id_text(*row.sku));
+    if (row.batch) st.bind(4, id_text(*row.batch));
+    st.bind(5, optional_qty(row.qty));
+    st.bind(6, optional_qty(row.qty2));
+    st.bind(7, optional_date_text(row.eta));
+    st.bind(8, row.reason);
+    return done(st.exec());
+}
+
+/// The outbox row of a statement selecting `id, channel, orderid, sku, batchref, qty, qty2,
+/// eta, reason, sent`.
+template <class Traits>
+[[nodiscard]] auto read_outbox_row(const statement& st) -> allocation::detail::basic_outbox_row<Traits> {
+    using q = typename Traits::quantity_type;
+    const auto id = [&]<class Id>(int i) -> std::optional<Id> {
+        if (st.is_null(i)) return std::nullopt;
+        return make_id<Id>(st.text(i));
+    };
+    return {st.text(1),
+            id.template operator()<typename Traits::order_id_type>(2),
+            id.template operator()<typename Traits::sku_type>(3),
+            id.template operator()<typename Traits::batch_ref_type>(4),
+            make_optional_qty<q>(st.optional_int64(5)),
+            make_optional_qty<q>(st.optional_int64(6)),
+            read_date<typename Traits::date_type>(st, 7),
+            st.optional_text(8)};
+}
+
+template <class Product>
+void bind_rule(statement& st, int first, const Product& p) {
+    const auto& rule = p.replenishment();
+    st.bind(first, optional_qty(rule.reorder_point));
+    st.bind(first + 1, optional_qty(rule.max_level));
+    st.bind(first + 2, optional_qty(rule.multiple));
+}
+
+template <class Product, class Batch>
+auto insert_batch(session& s, const Product& p, const Batch& b, std::uint32_t position) -> result<void> {
+    auto& st = s.insert_batch;
+    st.bind(1, id_text(b.ref()));
+    st.bind(2, id_text(p.sku()));
+    st.bind(3, qty_int(b.purchased()));
+    st.bind(4, optional_date_text(b.eta()));
+    st.bind(5, optional_date_text(b.expires()));
+    st.bind(6, std::int64_t{position});
+    return done(st.exec());
+}
+
+template <class Product, class Ref, class Order, class Qty>
+auto insert_allocation(session& s, const Product& p, const Ref& ref, const Order& order, Qty qty) -> result<void> {
+    s.insert_allocation.bind(1, id_text(ref));
+    s.insert_allocation.bind(2, id_text(order));
+    s.insert_allocation.bind(3, qty_int(qty));
+    ALLOCATION_TRYV(done(s.insert_allocation.exec()));
+    s.insert_view.bind(1, id_text(order));
+    s.insert_view.bind(2, id_text(p.sku()));
+    s.insert_view.bind(3, id_text(ref));
+    return done(s.insert_view.exec());
+}
+
+/// Writes a product's events to the outbox.
+template <class Product>
+auto write_events(session& s, const Product& p) -> result<void> {
+    for (const auto& e : p.events()) {
+        ALLOCATION_TRYV(write_outbox_row(s, allocation::detail::to_outbox_row(e)));
+    }
+    return success();
+}
+
+/// Writes a product a unit of work held: its version (checked: errc::conflict when another
+/// writer changed it since it was loaded, also for a product only read) and its tracked
+/// changes, then its events.
+template <class Product>
+auto write_held(session& s, const Product& p) -> result<void> {
+    using kind = typename Product::change::kind;
+    const auto sku = id_text(p.sku());
+    const auto changed = !p.changes().empty() || p.replenishment_changed() || p.version() != p.checkpoint_version();
+    if (!changed) {
+        ALLOCATION_TRY(stored, query_one(s.product_version, sku, [](const statement& st) { return st.int64(0); }));
+        if (!stored || static_cast<std::uint64_t>(*stored) != p.checkpoint_version()) return errc::conflict;
+    } else {
+        auto& up = s.update_product;
+        up.bind(1, static_cast<std::int64_t>(p.version()));
+        bind_rule(up, 2, p);
+        up.bind(5, sku);
+        up.bind(6, static_cast<std::int64_t>(p.checkpoint_version()));
+        ALLOCATION_TRYV(done(up.exec()));
+        if (sqlite3_changes(s.db.get()) != 1) return errc::conflict;
+        for (const auto& c : p.changes()) {
+            const auto& b = p.batches()[c.batch];
+            switch (c.what) {
+                case kind::batch_added: {
+                    ALLOCATION_TRYV(insert_batch(s, p, b, c.batch));
+                    break;
+                }
+                case kind::allocated: {
+                    ALLOCATION_TRYV(insert_allocation(s, p, b.ref(), c.order, c.qty));
+                    break;
+                }
+                case kind::deallocated: {
+                    s.delete_allocation.bind(1, id_text(b.ref()));
+                    s.delete_allocation.bind(2, id_text(c.order));
+                    ALLOCATION_TRYV(done(s.delete_allocation.exec()));
+                    s.delete_view.bind(1, id_text(c.order));
+                    s.delete_view.bind(2, sku);
+                    s.delete_view.bind(3, id_text(b.ref()));
+                    ALLOCATION_TRYV(done(s.delete_view.exec()));
+                    break;
+                }
+                case kind::quantity_changed: {
+                    s.update_batch_qty.bind(1, qty_int(c.qty));
+                    s.update_batch_qty.bind(2, id_text(b.ref()));
+                    ALLOCATION_TRYV(done(s.update_batch_qty.exec()));
+                    break;
+                }
+            }
+        }
+    }
+    return write_events(s, p);
+}
+
+/// Writes a new product whole, then its events.
+template <class Product>
+auto write_added(session& s, const Product& p) -> result<void> {
+    auto& ins = s.insert_product;
+    ins.bind(1, id_text(p.sku()));
+    ins.bind(2, static_cast<std::int64_t>(p.version()));
+    bind_rule(ins, 3, p);
+    ALLOCATION_TRYV(done(ins.exec()));
+    std::uint32_t i = 0;
+    for (const auto& b : p.batches()) {
+        ALLOCATION_TRYV(insert_batch(s, p, b, i++));
+        for (const auto& e : b.allocations()) {
+            ALLOCATION_TRYV(insert_allocation(s, p, b.ref(), e.order, e.qty));
+        }
+    }
+    return write_events(s, p);
+}
+
+/// Writes the inbox records of a unit of work.
+inline auto write_inbox(session& s, const allocation::detail::staged_inbox& inbox) -> result<void> {
+    for (const auto& [id, text] : inbox.entries()) {
+        s.insert_inbox.bind(1, std::string_view(id));
+        s.insert_inbox.bind(2, std::string_view(text));
+        ALLOCATION_TRYV(done(s.insert_inbox.exec()));
+    }
+    return success();
+}
+
+}  // namespace allocation::sqlite::detail
+
+#endif  // ALLOCATION_ADAPTERS_SQLITE_CODEC_HPP
