@@ -7,6 +7,7 @@
 #include <string>        // string
 #include <system_error>  // error_code
 #include <utility>       // move
+#include <vector>        // vector
 
 #include <allocation/bus/message_bus.hpp>
 #include <allocation/error.hpp>
@@ -39,16 +40,16 @@ namespace detail {
 
 }  // namespace detail
 
-/// The service's HTTP API over a message bus, its store (read for GET /products) and the
-/// allocations read model (GET /allocations). Everything it is given must outlive it.
-/// @tparam Store the bus's store; @tparam View an allocations_view.
-template <class Store, class View>
+/// The service's HTTP API over a message bus and its store, whose reads (product_reader) answer
+/// the GET endpoints without holding anything a writer takes. Everything it is given must
+/// outlive it.
+/// @tparam Store the bus's store.
+template <class Store>
 class http_api {
 public:
     using bus_type = basic_message_bus<Store>;
 
-    http_api(bus_type& bus, Store& store, View& view, idempotency_store& keys)
-        : bus_(&bus), store_(&store), view_(&view), keys_(&keys) {}
+    http_api(bus_type& bus, Store& store, idempotency_store& keys) : bus_(&bus), store_(&store), keys_(&keys) {}
 
     /// Adds the endpoints to `r`: one line each.
     void install(router& r) {
@@ -203,36 +204,34 @@ private:
         if (!is_valid_identifier(id)) {
             return detail::answer_error({400, "orderid must be 1 to 255 bytes of UTF-8 without control characters"});
         }
-        auto rows = view_->get(order_id{id});
-        if (!rows) return detail::answer_error(detail::common_error(rows.error()));
-        if (rows.value().empty()) return detail::answer_error({404, fmt::format("No allocations for order {}", id)});
-        return detail::answer(200, allocations_body(rows.value()));
+        auto found = store_->read_allocations(order_id{id});
+        if (!found) return detail::answer_error(detail::common_error(found.error()));
+        if (found.value().empty()) return detail::answer_error({404, fmt::format("No allocations for order {}", id)});
+        std::vector<allocation_row> rows;
+        for (const auto& a : found.value()) rows.push_back({a.sku, a.batch});
+        return detail::answer(200, allocations_body(rows));
     }
 
     auto product(const std::string& id) -> http_response {
         if (!is_valid_identifier(id)) {
             return detail::answer_error({400, "sku must be 1 to 255 bytes of UTF-8 without control characters"});
         }
-        auto uow = store_->begin();
-        auto found = uow.products().get(sku{id});
+        auto found = store_->read_product(sku{id});
         if (!found) return detail::answer_error(detail::common_error(found.error()));
-        if (found.value() == nullptr) return detail::answer_error({404, fmt::format("Unknown sku {}", id)});
+        if (!found.value()) return detail::answer_error({404, fmt::format("Unknown sku {}", id)});
         return detail::answer(200, product_body(*found.value()));
     }
 
     /// The first SKU of an order that no product has (after the bus said one is unknown).
     auto unknown_sku(const commands::allocate_order& c) -> std::string {
         for (const auto& line : c.lines) {
-            auto uow = store_->begin();
-            auto found = uow.products().get(line.sku);
-            if (found && found.value() == nullptr) return line.sku.value;
+            if (auto found = store_->read_product(line.sku); found && !found.value()) return line.sku.value;
         }
         return c.lines.front().sku.value;
     }
 
     bus_type* bus_;
     Store* store_;
-    View* view_;
     idempotency_store* keys_;
 };
 

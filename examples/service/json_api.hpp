@@ -15,6 +15,7 @@
 #include <allocation/domain/events.hpp>
 #include <allocation/domain/types.hpp>
 #include <allocation/ports/allocations_view.hpp>
+#include <allocation/ports/product_reader.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -221,22 +222,20 @@ inline constexpr std::size_t max_order_lines = 1000;
     return dump(list);
 }
 
-/// `GET /products/<sku>` → `{"sku", "version", "available", "batches": [...]}`. `Product` has
-/// sku(), version(), available(), preference_order() of batches with ref(), eta(),
-/// purchased(), allocated(), available().
-template <class Product>
-[[nodiscard]] auto product_body(const Product& p) -> std::string {
+/// `GET /products/<sku>` → `{"sku", "version", "available", "batches": [...]}` from a product's
+/// committed state (its batches in preference order).
+[[nodiscard]] inline auto product_body(const product_state& p) -> std::string {
     auto batches = json::array();
-    for (const auto* b : p.preference_order()) {
-        batches.push_back({{"ref", b->ref().value},
-                           {"eta", date_json(b->eta())},
-                           {"purchased", allocation::detail::count(b->purchased())},
-                           {"allocated", allocation::detail::count(b->allocated())},
-                           {"available", allocation::detail::count(b->available())}});
+    for (const auto& b : p.batches) {
+        batches.push_back({{"ref", b.ref.value},
+                           {"eta", date_json(b.eta)},
+                           {"purchased", allocation::detail::count(b.purchased)},
+                           {"allocated", allocation::detail::count(b.allocated)},
+                           {"available", allocation::detail::count(b.available())}});
     }
-    return dump(json{{"sku", p.sku().value},
-                     {"version", p.version()},
-                     {"available", allocation::detail::count(p.available())},
+    return dump(json{{"sku", p.sku.value},
+                     {"version", p.version},
+                     {"available", allocation::detail::count(p.available)},
                      {"batches", std::move(batches)}});
 }
 

@@ -12,7 +12,6 @@
 #include <variant>      // get_if
 #include <vector>       // vector
 
-#include <allocation/adapters/memory/allocations_view.hpp>
 #include <allocation/adapters/memory/unit_of_work.hpp>
 #include <allocation/adapters/sqlite.hpp>
 #ifdef ALLOCATION_SERVICE_POSTGRES
@@ -59,18 +58,17 @@ struct redis_events {
 /// Storage without an outbox (the in-memory store): events go to Redis from the bus.
 struct no_outbox {};
 
-/// Calls `run(store, view, keys, outbox)` with the store, allocations read model, Idempotency-Key
-/// store and outbox DATABASE_URL selects. The one place that knows the storage adapters.
+/// Calls `run(store, keys, outbox)` with the store, Idempotency-Key store and outbox
+/// DATABASE_URL selects. The one place that knows the storage adapters.
 template <class F>
 auto with_storage(const config& cfg, F&& run) -> int {
     const auto& db = cfg.database;
     switch (db.type) {
         case database_config::kind::memory: {
             memory::store store;
-            memory::allocations_view view;
             memory_idempotency_store keys;
             no_outbox outbox;
-            return run(store, view, keys, outbox);
+            return run(store, keys, outbox);
         }
         case database_config::kind::sqlite: {
             std::string error;
@@ -82,11 +80,10 @@ auto with_storage(const config& cfg, F&& run) -> int {
                 return 1;
             }
             auto& store = *opened.value();
-            sqlite::allocations_view view(store);
             sqlite::idempotency_keys answers(store);
             durable_idempotency_store keys(answers);
             sqlite::outbox outbox(store);
-            return run(store, view, keys, outbox);
+            return run(store, keys, outbox);
         }
         case database_config::kind::postgresql: {
 #ifdef ALLOCATION_SERVICE_POSTGRES
@@ -100,11 +97,10 @@ auto with_storage(const config& cfg, F&& run) -> int {
                 return 1;
             }
             auto& store = *opened.value();
-            postgres::allocations_view view(store);
             postgres::idempotency_keys answers(store);
             durable_idempotency_store keys(answers);
             postgres::outbox outbox(store);
-            return run(store, view, keys, outbox);
+            return run(store, keys, outbox);
 #else
             log("storage: this allocation-service was built without PostgreSQL support (libpqxx)");
             return 2;
@@ -168,9 +164,9 @@ void add_metrics(metrics_registry& m, const http_server& server, Store& store, O
     }
 }
 
-template <class Store, class View, class Outbox>
-auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, View& view, idempotency_store& keys,
-           Outbox& outbox) -> int {
+template <class Store, class Outbox>
+auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, idempotency_store& keys, Outbox& outbox)
+    -> int {
     constexpr bool in_memory = std::is_same_v<Outbox, no_outbox>;
     // In memory, the bus hands events to the publisher's queue; with a database they are
     // committed to the outbox with the change and the relay publishes them.
@@ -184,17 +180,13 @@ auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, View& 
     options.retry.attempts = 16;
     auto bus = [&] {
         if constexpr (in_memory) {
-            if (publisher) {
-                return bootstrap(store, options, std::ref(view), log_notifications{}, redis_events{publisher.get()});
-            }
-            return bootstrap(store, options, std::ref(view), log_notifications{});
-        } else {
-            return bootstrap(store, options, log_notifications{});  // the store writes the view
+            if (publisher) return bootstrap(store, options, log_notifications{}, redis_events{publisher.get()});
         }
+        return bootstrap(store, options, log_notifications{});
     }();
     if (cfg.reorder_point > 0) bus.set_default_replenishment({.reorder_point = quantity{cfg.reorder_point}});
 
-    http_api<Store, View> api(bus, store, view, keys);
+    http_api<Store> api(bus, store, keys);
     router routes;
     api.install(routes);
     metrics_registry metrics;
@@ -294,8 +286,8 @@ int main(int argc, char** argv) {
     if (cfg.json_log) set_log_format(log_format::json_lines);
     const auto stop_signals = block_signals();
     try {
-        return with_storage(cfg, [&](auto& store, auto& view, idempotency_store& keys, auto& outbox) {
-            return serve(cfg, stop_signals, store, view, keys, outbox);
+        return with_storage(cfg, [&](auto& store, idempotency_store& keys, auto& outbox) {
+            return serve(cfg, stop_signals, store, keys, outbox);
         });
     } catch (const std::exception& e) {
         log("fatal: {}", e.what());
