@@ -16,6 +16,8 @@
 #include <allocation/domain/events.hpp>
 #include <allocation/domain/order_line.hpp>
 #include <allocation/domain/product.hpp>
+#include <allocation/domain/traits.hpp>
+#include <allocation/domain/validation.hpp>
 #include <allocation/domain/types.hpp>
 #include <allocation/error.hpp>
 #include <allocation/fwd.hpp>
@@ -29,5 +31,6 @@
 #include <allocation/strategies/warehouse_first.hpp>
 #include <allocation/try.hpp>
 #include <allocation/version.hpp>
+#include <allocation/with_traits.hpp>
 
 #endif  // ALLOCATION_ALLOCATION_HPP
