@@ -68,7 +68,7 @@ struct with_traits {
     };
 
     /// The in-memory store of `product`, its bus, read model and publisher.
-    using memory_store = memory::store<product>;
+    using memory_store = memory::basic_store<product>;
     using bus = basic_message_bus<memory_store>;
     using memory_allocations_view = memory::basic_allocations_view<Traits>;
     using memory_publisher = memory::basic_publisher<Traits>;
