@@ -4,7 +4,6 @@
 #ifndef ALLOCATION_ADAPTERS_POSTGRES_HPP
 #define ALLOCATION_ADAPTERS_POSTGRES_HPP
 
-#include <allocation/adapters/postgres/allocations_view.hpp>
 #include <allocation/adapters/postgres/idempotency.hpp>
 #include <allocation/adapters/postgres/outbox.hpp>
 #include <allocation/adapters/postgres/reader.hpp>

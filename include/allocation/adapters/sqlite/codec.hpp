@@ -113,7 +113,6 @@ struct session {
     statement batch_state;
     statement order_allocations;
     statement inbox_find;
-    statement view_get;
     // writes
     statement begin, commit, rollback, savepoint, release, rollback_to;
     statement read_begin, read_end;
@@ -145,7 +144,6 @@ struct session {
              "SELECT b.sku, a.qty, a.batch_ref FROM allocations a JOIN batches b ON b.ref = a.batch_ref "
              "WHERE a.orderid = ? ORDER BY a.id"},
             {&inbox_find, "SELECT result FROM inbox WHERE message_id = ?"},
-            {&view_get, "SELECT sku, batchref FROM allocations_view WHERE orderid = ? ORDER BY rowid"},
             {&begin, "BEGIN IMMEDIATE"},
             {&commit, "COMMIT"},
             {&rollback, "ROLLBACK"},

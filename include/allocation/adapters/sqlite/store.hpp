@@ -202,12 +202,6 @@ public:
         const std::lock_guard lock(reader_->mutex);
         return std::forward<F>(f)(reader_->db.get());
     }
-    /// Runs `f(detail::session&)` on the reader session, alone (its prepared statements).
-    template <class F>
-    auto with_reader_session(F&& f) {
-        const std::lock_guard lock(reader_->mutex);
-        return std::forward<F>(f)(*reader_);
-    }
 
 private:
     template <class>
