@@ -16,6 +16,7 @@
 #include "http_message.hpp"
 #include "idempotency.hpp"
 #include "json_api.hpp"
+#include "openapi_document.hpp"
 #include "router.hpp"
 
 namespace allocation::service {
@@ -61,6 +62,8 @@ public:
         get(r, "/allocations/{orderid}", &http_api::allocations);
         get(r, "/products/{sku}", &http_api::product);
         r.get("/health", [](const http_request&, const route_params&) { return detail::answer(200, R"({"status":"ok"})"); },
+              router::work::immediate);
+        r.get("/openapi.json", [](const http_request&, const route_params&) { return detail::answer(200, std::string(openapi_document)); },
               router::work::immediate);
     }
 
