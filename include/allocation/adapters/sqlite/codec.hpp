@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include <chrono>       // year_month_day
+#include <concepts>     // integral
 #include <cstdint>      // int64_t, uint32_t, uint64_t
 #include <mutex>        // mutex
 #include <optional>     // optional
@@ -26,27 +27,40 @@
 #include <allocation/adapters/common/outbox_row.hpp>
 #include <allocation/adapters/common/product_rows.hpp>
 #include <allocation/adapters/sqlite/connection.hpp>
+#include <allocation/domain/traits.hpp>
 #include <allocation/domain/types.hpp>
 #include <allocation/error.hpp>
 #include <allocation/try.hpp>
 
 namespace allocation::sqlite::detail {
 
-/// The text of an identifier (a basic_id, or any type with a `value` string or convertible).
+/// The column value of an identifier: an INTEGER for integer ids, else its text (a basic_id, a
+/// std::string, any type with a `value` string or convertible to one).
 template <class Id>
-[[nodiscard]] auto id_text(const Id& id) -> std::string_view {
-    if constexpr (requires { std::string_view(id.value); }) {
+[[nodiscard]] auto id_column(const Id& id) {
+    if constexpr (std::integral<Id>) {
+        return static_cast<std::int64_t>(id);
+    } else if constexpr (requires { std::string_view(id.value); }) {
         return std::string_view(id.value);
     } else {
         return std::string_view(id);
     }
 }
 
-/// An identifier made from its stored text.
+/// An identifier made from its stored column, read as text (SQLite gives an INTEGER column's
+/// value as its decimal text): through allocation::id_text where the type has a text form.
 template <class Id>
 [[nodiscard]] auto make_id(std::string text) -> Id {
-    return Id{std::move(text)};
+    if constexpr (has_text_form<Id>) {
+        return allocation::id_text<Id>::from_text(text).value_or(Id{});
+    } else {
+        return Id{std::move(text)};
+    }
 }
+
+/// The column type of an identifier type in the schema: INTEGER for integer ids, else TEXT.
+template <class Id>
+inline constexpr std::string_view id_column_type = std::integral<Id> ? "INTEGER" : "TEXT";
 
 template <class Q>
 [[nodiscard]] auto qty_int(const Q& q) noexcept -> std::int64_t {
@@ -216,7 +230,7 @@ auto load(session& s, const typename Product::sku_type& key) -> result<std::opti
     using date_type = typename Product::date_type;
     using ref_type = typename Product::batch_ref_type;
     if (s.read_begin.exec() != SQLITE_DONE) return errc::storage_error;
-    const auto text = id_text(key);
+    const auto text = id_column(key);
     const auto fail = [&](std::error_code ec) -> result<std::optional<Product>> {
         s.read_end.exec();
         return ec;
@@ -253,9 +267,9 @@ template <class Traits>
 auto write_outbox_row(session& s, const allocation::detail::basic_outbox_row<Traits>& row) -> result<void> {
     auto& st = s.insert_event;
     st.bind(1, std::string_view(row.channel));
-    if (row.order) st.bind(2, id_text(*row.order));
-    if (row.sku) st.bind(3, id_text(*row.sku));
-    if (row.batch) st.bind(4, id_text(*row.batch));
+    if (row.order) st.bind(2, id_column(*row.order));
+    if (row.sku) st.bind(3, id_column(*row.sku));
+    if (row.batch) st.bind(4, id_column(*row.batch));
     st.bind(5, optional_qty(row.qty));
     st.bind(6, optional_qty(row.qty2));
     st.bind(7, optional_date_text(row.eta));
@@ -293,8 +307,8 @@ void bind_rule(statement& st, int first, const Product& p) {
 template <class Product, class Batch>
 auto insert_batch(session& s, const Product& p, const Batch& b, std::uint32_t position) -> result<void> {
     auto& st = s.insert_batch;
-    st.bind(1, id_text(b.ref()));
-    st.bind(2, id_text(p.sku()));
+    st.bind(1, id_column(b.ref()));
+    st.bind(2, id_column(p.sku()));
     st.bind(3, qty_int(b.purchased()));
     st.bind(4, optional_date_text(b.eta()));
     st.bind(5, optional_date_text(b.expires()));
@@ -304,13 +318,13 @@ auto insert_batch(session& s, const Product& p, const Batch& b, std::uint32_t po
 
 template <class Product, class Ref, class Order, class Qty>
 auto insert_allocation(session& s, const Product& p, const Ref& ref, const Order& order, Qty qty) -> result<void> {
-    s.insert_allocation.bind(1, id_text(ref));
-    s.insert_allocation.bind(2, id_text(order));
+    s.insert_allocation.bind(1, id_column(ref));
+    s.insert_allocation.bind(2, id_column(order));
     s.insert_allocation.bind(3, qty_int(qty));
     ALLOCATION_TRYV(done(s.insert_allocation.exec()));
-    s.insert_view.bind(1, id_text(order));
-    s.insert_view.bind(2, id_text(p.sku()));
-    s.insert_view.bind(3, id_text(ref));
+    s.insert_view.bind(1, id_column(order));
+    s.insert_view.bind(2, id_column(p.sku()));
+    s.insert_view.bind(3, id_column(ref));
     return done(s.insert_view.exec());
 }
 
@@ -329,7 +343,7 @@ auto write_events(session& s, const Product& p) -> result<void> {
 template <class Product>
 auto write_held(session& s, const Product& p) -> result<void> {
     using kind = typename Product::change::kind;
-    const auto sku = id_text(p.sku());
+    const auto sku = id_column(p.sku());
     const auto changed = !p.changes().empty() || p.replenishment_changed() || p.version() != p.checkpoint_version();
     if (!changed) {
         ALLOCATION_TRY(stored, query_one(s.product_version, sku, [](const statement& st) { return st.int64(0); }));
@@ -354,18 +368,18 @@ auto write_held(session& s, const Product& p) -> result<void> {
                     break;
                 }
                 case kind::deallocated: {
-                    s.delete_allocation.bind(1, id_text(b.ref()));
-                    s.delete_allocation.bind(2, id_text(c.order));
+                    s.delete_allocation.bind(1, id_column(b.ref()));
+                    s.delete_allocation.bind(2, id_column(c.order));
                     ALLOCATION_TRYV(done(s.delete_allocation.exec()));
-                    s.delete_view.bind(1, id_text(c.order));
+                    s.delete_view.bind(1, id_column(c.order));
                     s.delete_view.bind(2, sku);
-                    s.delete_view.bind(3, id_text(b.ref()));
+                    s.delete_view.bind(3, id_column(b.ref()));
                     ALLOCATION_TRYV(done(s.delete_view.exec()));
                     break;
                 }
                 case kind::quantity_changed: {
                     s.update_batch_qty.bind(1, qty_int(c.qty));
-                    s.update_batch_qty.bind(2, id_text(b.ref()));
+                    s.update_batch_qty.bind(2, id_column(b.ref()));
                     ALLOCATION_TRYV(done(s.update_batch_qty.exec()));
                     break;
                 }
@@ -379,7 +393,7 @@ auto write_held(session& s, const Product& p) -> result<void> {
 template <class Product>
 auto write_added(session& s, const Product& p) -> result<void> {
     auto& ins = s.insert_product;
-    ins.bind(1, id_text(p.sku()));
+    ins.bind(1, id_column(p.sku()));
     ins.bind(2, static_cast<std::int64_t>(p.version()));
     bind_rule(ins, 3, p);
     ALLOCATION_TRYV(done(ins.exec()));

@@ -29,7 +29,7 @@ template <class Traits>
 auto read_batch(session& s, const typename Traits::batch_ref_type& ref)
     -> result<std::optional<basic_batch_state<Traits>>> {
     using q = typename Traits::quantity_type;
-    return query_one(s.batch_state, id_text(ref), [&](const statement& st) {
+    return query_one(s.batch_state, id_column(ref), [&](const statement& st) {
         return basic_batch_state<Traits>{ref,
                                          make_id<typename Traits::sku_type>(st.text(0)),
                                          allocation::detail::make_quantity<q>(st.int64(1)),
@@ -44,7 +44,7 @@ template <class Traits>
 auto read_allocations(session& s, const typename Traits::order_id_type& order)
     -> result<std::vector<basic_line_allocation<Traits>>> {
     std::vector<basic_line_allocation<Traits>> out;
-    ALLOCATION_TRYV(query_each(s.order_allocations, id_text(order), [&](const statement& st) {
+    ALLOCATION_TRYV(query_each(s.order_allocations, id_column(order), [&](const statement& st) {
         out.push_back({make_id<typename Traits::sku_type>(st.text(0)),
                        allocation::detail::make_quantity<typename Traits::quantity_type>(st.int64(1)),
                        make_id<typename Traits::batch_ref_type>(st.text(2))});

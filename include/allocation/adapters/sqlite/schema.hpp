@@ -28,7 +28,11 @@
 #include <string>       // string
 #include <string_view>  // string_view
 
+#include <fmt/format.h>
+
+#include <allocation/adapters/sqlite/codec.hpp>
 #include <allocation/adapters/sqlite/connection.hpp>
+#include <allocation/domain/types.hpp>
 #include <allocation/error.hpp>
 
 namespace allocation::sqlite {
@@ -50,19 +54,20 @@ namespace schema {
 /// The schema version this adapter writes.
 inline constexpr int current_version = 1;
 
-/// Migration i + 1 takes the schema from version i to i + 1.
+/// Migration i + 1 takes the schema from version i to i + 1. `{sku}`, `{ref}` and `{order}` are
+/// the column types of the identifiers (detail::id_column_type: INTEGER or TEXT).
 inline constexpr std::array<std::string_view, current_version> migrations = {
     R"sql(
 CREATE TABLE products (
-    sku           TEXT PRIMARY KEY,
+    sku           {sku} PRIMARY KEY,
     version       INTEGER NOT NULL,
     reorder_point INTEGER,          -- replenishment rule, NULL when unset
     max_level     INTEGER,
     multiple      INTEGER
 );
 CREATE TABLE batches (
-    ref       TEXT PRIMARY KEY,
-    sku       TEXT NOT NULL REFERENCES products (sku),
+    ref       {ref} PRIMARY KEY,
+    sku       {sku} NOT NULL REFERENCES products (sku),
     purchased INTEGER NOT NULL,
     eta       TEXT,                 -- 'YYYY-MM-DD', NULL: in the warehouse
     expires   TEXT,                 -- 'YYYY-MM-DD', NULL: does not expire
@@ -71,15 +76,15 @@ CREATE TABLE batches (
 CREATE UNIQUE INDEX batches_by_sku ON batches (sku, position);
 CREATE TABLE allocations (
     id        INTEGER PRIMARY KEY,  -- allocation order: a batch's lines oldest first
-    batch_ref TEXT NOT NULL REFERENCES batches (ref),
-    orderid   TEXT NOT NULL,
+    batch_ref {ref} NOT NULL REFERENCES batches (ref),
+    orderid   {order} NOT NULL,
     qty       INTEGER NOT NULL,
     UNIQUE (batch_ref, orderid)
 );
 CREATE TABLE allocations_view (     -- read model: order id -> (sku, batch)
-    orderid  TEXT NOT NULL,
-    sku      TEXT NOT NULL,
-    batchref TEXT NOT NULL,
+    orderid  {order} NOT NULL,
+    sku      {sku} NOT NULL,
+    batchref {ref} NOT NULL,
     PRIMARY KEY (orderid, sku, batchref)
 );                                  -- rowid: the order rows were written in
 CREATE TABLE inbox (                -- message ids processed, with their results
@@ -89,9 +94,9 @@ CREATE TABLE inbox (                -- message ids processed, with their results
 CREATE TABLE outbox (               -- events committed, published by the relay
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
     channel  TEXT NOT NULL,
-    orderid  TEXT,
-    sku      TEXT,
-    batchref TEXT,
+    orderid  {order},
+    sku      {sku},
+    batchref {ref},
     qty      INTEGER,
     qty2     INTEGER,
     eta      TEXT,
@@ -130,9 +135,11 @@ inline auto version(sqlite3* db) -> result<int> {
     return static_cast<int>(get.int64(0));
 }
 
-/// Creates or upgrades the schema in one transaction. Errors: errc::storage_error, also when the
-/// database has a newer schema than this adapter knows.
-inline auto migrate(sqlite3* db) -> result<void> {
+/// Creates or upgrades the schema of products of `Traits` in one transaction, identifiers in
+/// INTEGER or TEXT columns by their type. Errors: errc::storage_error, also when the database
+/// has a newer schema than this adapter knows.
+template <class Traits = default_traits>
+auto migrate(sqlite3* db) -> result<void> {
     if (detail::exec_script(db, "BEGIN IMMEDIATE") != SQLITE_OK) return errc::storage_error;
     const auto fail = [db]() -> result<void> {
         detail::exec_script(db, "ROLLBACK");
@@ -145,7 +152,10 @@ inline auto migrate(sqlite3* db) -> result<void> {
         return fail();
     }
     for (int i = v.value(); i < current_version; ++i) {
-        const std::string sql(migrations[static_cast<std::size_t>(i)]);
+        const auto sql = fmt::format(fmt::runtime(migrations[static_cast<std::size_t>(i)]),
+                                     fmt::arg("sku", detail::id_column_type<typename Traits::sku_type>),
+                                     fmt::arg("ref", detail::id_column_type<typename Traits::batch_ref_type>),
+                                     fmt::arg("order", detail::id_column_type<typename Traits::order_id_type>));
         if (detail::exec_script(db, sql.c_str()) != SQLITE_OK) return fail();
     }
     detail::statement set(db, "UPDATE schema_version SET version = ?");

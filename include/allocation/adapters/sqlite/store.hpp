@@ -121,7 +121,7 @@ public:
             return w.error();
         }
         s->writer_.db = std::move(w).value();
-        if (!schema::migrate(s->writer_.db.get())) return fail("schema migration failed");
+        if (!schema::migrate<typename Product::traits_type>(s->writer_.db.get())) return fail("schema migration failed");
         if (!s->writer_.prepare()) return fail("preparing statements failed");
         const bool in_memory = path == ":memory:" || path.empty() || path.find("mode=memory") != std::string::npos;
         if (in_memory) {
@@ -252,7 +252,7 @@ private:
     // The stored version of a product, none when unknown.
     auto stored_version(const sku_type& key) -> result<std::optional<std::uint64_t>> {
         return read([&](detail::session& s) {
-            return detail::query_one(s.product_version, detail::id_text(key), [](const detail::statement& st) {
+            return detail::query_one(s.product_version, detail::id_column(key), [](const detail::statement& st) {
                 return static_cast<std::uint64_t>(st.int64(0));
             });
         });
@@ -288,7 +288,7 @@ private:
             if (const auto it = owners_.find(ref); it != owners_.end()) return std::optional<sku_type>(it->second);
         }
         ALLOCATION_TRY(key, read([&](detail::session& s) {
-                           return detail::query_one(s.batch_owner, detail::id_text(ref), [](const detail::statement& st) {
+                           return detail::query_one(s.batch_owner, detail::id_column(ref), [](const detail::statement& st) {
                                return detail::make_id<sku_type>(st.text(0));
                            });
                        }));
