@@ -247,8 +247,23 @@ private:
 
     auto feed_header(std::string_view bytes) -> std::size_t {
         if (!bytes.empty()) started_ = true;
+        // Beast applies its header limit to each put() alone, and afresh to the fields once it
+        // has consumed the start line: so it is shown no more than what is left of the section's
+        // limit, with that as its limit, and a section that does not end within it is refused.
+        const auto left = limits_.header_bytes - header_consumed_;
+        if (left == 0) {
+            fail_from(boost::beast::http::error::header_limit);
+            return 0;
+        }
+        bytes = bytes.substr(0, left);
+        parser_.header_limit(static_cast<std::uint32_t>(left));
         boost::beast::error_code ec;
         const auto n = parser_.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+        header_consumed_ += n;
+        if (ec == boost::beast::http::error::need_more && bytes.size() == left) {
+            fail_from(boost::beast::http::error::header_limit);  // all it may have, and unfinished
+            return n;
+        }
         if (ec == boost::beast::http::error::need_more) return n;
         if (ec) {
             fail_from(ec);
@@ -284,6 +299,7 @@ private:
     bool until_eof_ = false;
     bool length_required_ = false;
     bool started_ = false;
+    std::size_t header_consumed_ = 0;  ///< header bytes the parser has consumed so far
     request_error error_;
 };
 

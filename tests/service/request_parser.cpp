@@ -110,6 +110,31 @@ TEST_CASE("a header section over its limits is refused 431") {
         fields.erase(fields.rfind("X-"));
         CHECK(parse_request(post(fields + "Content-Length: 2\r\n", "{}")).request);  // 100
     }
+    SUBCASE("more bytes than the limit in a long start line and long fields") {
+        const auto input = "GET /allocations/" + std::string(12 * 1024, 'o') + " HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                           std::string(12 * 1024, 'a') + "\r\n\r\n";
+        CHECK(status_of(input) == 431);
+    }
+    SUBCASE("more bytes than the limit, arriving in parts") {
+        // The start line alone first, then the fields: the limit is of the whole section.
+        const auto input = "GET /allocations/" + std::string(12 * 1024, 'o') + " HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                           std::string(12 * 1024, 'a') + "\r\n\r\n";
+        request_reader reader;
+        const auto first = reader.feed(std::string_view(input).substr(0, input.find('\n') + 1));
+        CHECK(first > 0);
+        CHECK(reader.current() == request_reader::state::header);
+        reader.feed(std::string_view(input).substr(first));
+        REQUIRE(reader.current() == request_reader::state::failed);
+        CHECK(reader.error().status == 431);
+    }
+    SUBCASE("a section within the limit, arriving in parts, is read") {
+        const auto input = "GET /allocations/" + std::string(6 * 1024, 'o') + " HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                           std::string(6 * 1024, 'a') + "\r\n\r\n";
+        request_reader reader;
+        const auto first = reader.feed(std::string_view(input).substr(0, input.find('\n') + 1));
+        reader.feed(std::string_view(input).substr(first));
+        CHECK(reader.current() == request_reader::state::header_done);
+    }
 }
 
 TEST_CASE("control bytes in a field value, a duplicate Content-Length and bad framing are refused 400") {
