@@ -123,30 +123,33 @@ template <class Harness>
 struct kit_values : kit_types<Harness> {
     using t = kit_types<Harness>;
     static auto sku(std::string_view name) -> typename t::sku_type {
-        if constexpr (requires { Harness::sku(name); }) {
-            return Harness::sku(name);
-        } else {
-            return typename t::sku_type{std::string(name)};
-        }
+        if constexpr (requires { Harness::sku(name); }) return Harness::sku(name);
+        else return typename t::sku_type{std::string(name)};
     }
     static auto batch(std::string_view name) -> typename t::batch_ref_type {
-        if constexpr (requires { Harness::batch(name); }) {
-            return Harness::batch(name);
-        } else {
-            return typename t::batch_ref_type{std::string(name)};
-        }
+        if constexpr (requires { Harness::batch(name); }) return Harness::batch(name);
+        else return typename t::batch_ref_type{std::string(name)};
     }
     static auto order(std::string_view name) -> typename t::order_id_type {
-        if constexpr (requires { Harness::order(name); }) {
-            return Harness::order(name);
-        } else {
-            return typename t::order_id_type{std::string(name)};
-        }
+        if constexpr (requires { Harness::order(name); }) return Harness::order(name);
+        else return typename t::order_id_type{std::string(name)};
     }
     static auto qty(std::int64_t n) -> typename t::quantity_type {
         return allocation::detail::make_quantity<typename t::quantity_type>(n);
     }
 };
+
+/// The product `code` of a unit of work, added when it is new; null when either fails.
+template <class Harness, class Uow>
+auto get_or_add(Uow& uow, std::string_view code) -> typename kit_types<Harness>::product_type* {
+    using v = kit_values<Harness>;
+    auto found = uow.products().get(v::sku(code));
+    if (!found) return nullptr;
+    if (found.value() != nullptr) return found.value();
+    if (!uow.products().add(typename v::product_type{v::sku(code)})) return nullptr;
+    auto added = uow.products().get(v::sku(code));
+    return added ? added.value() : nullptr;
+}
 
 /// Commits a product `code` with one warehouse batch per entry of `batches` (name, units);
 /// false when that fails.
@@ -154,17 +157,9 @@ template <class Harness, class Store>
 auto seed(Store& store, std::string_view code, std::initializer_list<std::pair<const char*, std::int64_t>> batches)
     -> bool {
     using v = kit_values<Harness>;
-    using product_type = typename v::product_type;
     auto uow = store.begin();
-    auto found = uow.products().get(v::sku(code));
-    if (!found) return false;
-    product_type* p = found.value();
-    if (p == nullptr) {
-        if (!uow.products().add(product_type{v::sku(code)})) return false;
-        auto added = uow.products().get(v::sku(code));
-        if (!added || added.value() == nullptr) return false;
-        p = added.value();
-    }
+    auto* p = get_or_add<Harness>(uow, code);
+    if (p == nullptr) return false;
     for (const auto& [ref, units] : batches) {
         if (!p->add_batch(v::batch(ref), v::qty(units))) return false;
     }
@@ -213,6 +208,22 @@ struct checks {
         return store;
     }
 
+    // The product `code` got by `uow`, or null (and a failed expectation `what`).
+    template <class Uow>
+    static auto product_of(Uow& uow, std::string_view code, verdict& out, std::string_view what = "the product is found")
+        -> product_type* {
+        auto p = uow.products().get(v::sku(code));
+        return out.expect(p && p.value() != nullptr, what) ? p.value() : nullptr;
+    }
+
+    // Whether `uow` finds the batch `ref` as one of product `code` (a failed expectation `what` when not).
+    template <class Uow>
+    static auto finds_batch_of(Uow& uow, std::string_view ref, std::string_view code, verdict& out,
+                               std::string_view what) -> bool {
+        auto found = uow.products().get_by_batch_ref(v::batch(ref));
+        return out.expect(found && found.value() != nullptr && found.value()->sku() == v::sku(code), what);
+    }
+
     // -- repository ------------------------------------------------------------------------
 
     static auto finds_by_sku(Harness& h) -> verdict {
@@ -222,9 +233,9 @@ struct checks {
             return out;
         }
         auto uow = store->begin();
-        auto found = uow.products().get(v::sku("LAMP"));
-        if (!out.expect(found && found.value() != nullptr, "a known SKU gives its product")) return out;
-        const auto batches = found.value()->batches();
+        auto* found = product_of(uow, "LAMP", out, "a known SKU gives its product");
+        if (found == nullptr) return out;
+        const auto batches = found->batches();
         if (!out.expect(batches.size() == 2, "the product has its two batches")) return out;
         out.expect(batches[0].ref() == v::batch("lamp-1") && batches[1].ref() == v::batch("lamp-2"),
                    "batches come in insertion order");
@@ -239,9 +250,8 @@ struct checks {
         auto store = lamp_store(h, out);
         if (!store) return out;
         auto uow = store->begin();
-        auto found = uow.products().get_by_batch_ref(v::batch("lamp-1"));
-        out.expect(found && found.value() != nullptr && found.value()->sku() == v::sku("LAMP"),
-                   "a batch reference gives the product owning it");
+        finds_batch_of(uow, "lamp-1", "LAMP", out,
+                       "a batch reference gives the product owning it");
         auto none = uow.products().get_by_batch_ref(v::batch("nope"));
         out.expect(none && none.value() == nullptr, "an unknown batch reference gives none");
         return out;
@@ -254,14 +264,13 @@ struct checks {
         if (!out.expect(static_cast<bool>(uow.products().add(product_type{v::sku("DESK")})), "a new SKU is added")) {
             return out;
         }
-        auto mine = uow.products().get(v::sku("DESK"));
-        if (!out.expect(mine && mine.value() != nullptr, "an added product is found before commit")) return out;
-        out.expect(static_cast<bool>(mine.value()->add_batch(v::batch("desk-1"), v::qty(3))), "a batch is added");
+        auto* mine = product_of(uow, "DESK", out, "an added product is found before commit");
+        if (mine == nullptr) return out;
+        out.expect(static_cast<bool>(mine->add_batch(v::batch("desk-1"), v::qty(3))), "a batch is added");
         if (!out.expect(static_cast<bool>(uow.commit()), "the new product commits")) return out;
         auto other = store->begin();
-        auto found = other.products().get_by_batch_ref(v::batch("desk-1"));
-        out.expect(found && found.value() != nullptr && found.value()->sku() == v::sku("DESK"),
-                   "a batch of a new product is found by reference after commit");
+        finds_batch_of(other, "desk-1", "DESK", out,
+                       "a batch of a new product is found by reference after commit");
         return out;
     }
 
@@ -271,15 +280,14 @@ struct checks {
         if (!store) return out;
         {
             auto uow = store->begin();
-            auto p = uow.products().get(v::sku("LAMP"));
-            if (!out.expect(p && p.value() != nullptr, "the product is found")) return out;
-            out.expect(static_cast<bool>(p.value()->add_batch(v::batch("lamp-late"), v::qty(2))), "a batch is added");
+            auto* p = product_of(uow, "LAMP", out);
+            if (p == nullptr) return out;
+            out.expect(static_cast<bool>(p->add_batch(v::batch("lamp-late"), v::qty(2))), "a batch is added");
             if (!out.expect(static_cast<bool>(uow.commit()), "the new batch commits")) return out;
         }
         auto uow = store->begin();
-        auto found = uow.products().get_by_batch_ref(v::batch("lamp-late"));
-        out.expect(found && found.value() != nullptr && found.value()->sku() == v::sku("LAMP"),
-                   "a batch added to an existing product is found by reference after commit");
+        finds_batch_of(uow, "lamp-late", "LAMP", out,
+                       "a batch added to an existing product is found by reference after commit");
         return out;
     }
 
@@ -312,9 +320,9 @@ struct checks {
         if (!store) return out;
         {
             auto uow = store->begin();
-            auto p = uow.products().get(v::sku("LAMP"));
-            if (!out.expect(p && p.value() != nullptr, "the product is found")) return out;
-            out.expect(static_cast<bool>(p.value()->allocate({v::order("o1"), v::sku("LAMP"), v::qty(4)})),
+            auto* p = product_of(uow, "LAMP", out);
+            if (p == nullptr) return out;
+            out.expect(static_cast<bool>(p->allocate({v::order("o1"), v::sku("LAMP"), v::qty(4)})),
                        "a line is allocated");
         }
         out.expect(allocated_units<Harness>(*store, "LAMP") == 0, "a unit of work ended without commit changes nothing");
@@ -326,16 +334,16 @@ struct checks {
         auto store = lamp_store(h, out);
         if (!store) return out;
         auto uow = store->begin();
-        auto p = uow.products().get(v::sku("LAMP"));
-        if (!out.expect(p && p.value() != nullptr, "the product is found")) return out;
-        out.expect(static_cast<bool>(p.value()->allocate({v::order("o1"), v::sku("LAMP"), v::qty(4)})),
+        auto* p = product_of(uow, "LAMP", out);
+        if (p == nullptr) return out;
+        out.expect(static_cast<bool>(p->allocate({v::order("o1"), v::sku("LAMP"), v::qty(4)})),
                    "a line is allocated");
         uow.rollback();
-        auto again = uow.products().get(v::sku("LAMP"));
-        if (!out.expect(again && again.value() != nullptr, "the product is found again after rollback")) return out;
-        out.expect(again.value()->find_line(v::order("o1")) == nullptr && again.value()->available() == v::qty(10),
+        auto* again = product_of(uow, "LAMP", out, "the product is found again after rollback");
+        if (again == nullptr) return out;
+        out.expect(again->find_line(v::order("o1")) == nullptr && again->available() == v::qty(10),
                    "a product rolled back is seen unchanged by the next get() of the same unit of work");
-        out.expect(static_cast<bool>(again.value()->allocate({v::order("o2"), v::sku("LAMP"), v::qty(1)})),
+        out.expect(static_cast<bool>(again->allocate({v::order("o2"), v::sku("LAMP"), v::qty(1)})),
                    "the unit of work is used again");
         out.expect(static_cast<bool>(uow.commit()), "the reused unit of work commits");
         out.expect(allocated_units<Harness>(*store, "LAMP") == 1,
@@ -364,9 +372,9 @@ struct checks {
         std::uint64_t before = 0;
         {
             auto uow = store->begin();
-            auto p = uow.products().get(v::sku("LAMP"));
-            if (!out.expect(p && p.value() != nullptr, "the product is found")) return out;
-            before = p.value()->version();
+            auto* p = product_of(uow, "LAMP", out);
+            if (p == nullptr) return out;
+            before = p->version();
         }
         auto uow = store->begin();
         out.expect(static_cast<bool>(handlers::allocate(cmd_allocate{v::order("o1"), v::sku("LAMP"), v::qty(4)}, uow)),
@@ -390,9 +398,9 @@ struct checks {
         auto store = lamp_store(h, out);
         if (!store) return out;
         auto uow = store->begin();
-        auto p = uow.products().get(v::sku("LAMP"));
-        if (!out.expect(p && p.value() != nullptr, "the product is found")) return out;
-        out.expect(static_cast<bool>(p.value()->allocate({v::order("o1"), v::sku("LAMP"), v::qty(1)})),
+        auto* p = product_of(uow, "LAMP", out);
+        if (p == nullptr) return out;
+        out.expect(static_cast<bool>(p->allocate({v::order("o1"), v::sku("LAMP"), v::qty(1)})),
                    "a line is allocated");
         out.expect(uow.collect_new_events().empty(), "no event is collected before commit");
         if (!out.expect(static_cast<bool>(uow.commit()), "the unit of work commits")) return out;
@@ -423,9 +431,9 @@ struct checks {
         auto store = lamp_store(h, out);
         if (!store) return out;
         auto uow = store->begin();
-        auto p = uow.products().get(v::sku("LAMP"));
-        if (!out.expect(p && p.value() != nullptr, "the product is found")) return out;
-        out.expect(static_cast<bool>(p.value()->allocate({v::order("o1"), v::sku("LAMP"), v::qty(1)})),
+        auto* p = product_of(uow, "LAMP", out);
+        if (p == nullptr) return out;
+        out.expect(static_cast<bool>(p->allocate({v::order("o1"), v::sku("LAMP"), v::qty(1)})),
                    "a line is allocated");
         uow.rollback();
         out.expect(static_cast<bool>(uow.commit()), "an empty commit after rollback succeeds");
@@ -471,21 +479,26 @@ struct checks {
         }
     }
 
+    // serialises() on LAMP in `store`, then, when the harness reopens, on SOFA (10 units) across
+    // `store` and a second store on the same storage.
+    static void serialises_in_one_and_two_stores(Harness& h, typename t::store_type& store, bool first_changes,
+                                                 verdict& out) {
+        serialises(store, store, "LAMP", first_changes, out);
+        if constexpr (reopens<Harness>) {
+            auto other = h.reopen(store);
+            if (!out.expect(other != nullptr && seed<Harness>(store, "SOFA", {{"sofa-1", 10}}), "a second store")) return;
+            serialises(store, *other, "SOFA", first_changes, out);
+        }
+    }
+
     static auto serialises_two_writers(Harness& h) -> verdict {
         verdict out;
         auto store = lamp_store(h, out);
         if (!store) return out;
-        serialises(*store, *store, "LAMP", true, out);
+        serialises_in_one_and_two_stores(h, *store, true, out);
         out.expect(allocated_units<Harness>(*store, "LAMP") == 6, "one of the two writers' lines is kept");
-        if constexpr (reopens<Harness>) {
-            auto other = h.reopen(*store);
-            if (!out.expect(other != nullptr && seed<Harness>(*store, "SOFA", {{"sofa-1", 10}}), "a second store")) {
-                return out;
-            }
-            serialises(*store, *other, "SOFA", true, out);
-            out.expect(allocated_units<Harness>(*other, "SOFA") == 6,
-                       "in two stores on one storage, one of the two writers' lines is kept");
-        }
+        out.expect(!reopens<Harness> || allocated_units<Harness>(*store, "SOFA") == 6,
+                   "in two stores on one storage, one of the two writers' lines is kept");
         return out;
     }
 
@@ -493,14 +506,7 @@ struct checks {
         verdict out;
         auto store = lamp_store(h, out);
         if (!store) return out;
-        serialises(*store, *store, "LAMP", false, out);
-        if constexpr (reopens<Harness>) {
-            auto other = h.reopen(*store);
-            if (!out.expect(other != nullptr && seed<Harness>(*store, "SOFA", {{"sofa-1", 10}}), "a second store")) {
-                return out;
-            }
-            serialises(*store, *other, "SOFA", false, out);
-        }
+        serialises_in_one_and_two_stores(h, *store, false, out);
         return out;
     }
 
@@ -510,15 +516,7 @@ struct checks {
         auto first = store->begin();
         auto second = store->begin();
         const auto create = [&](auto& uow, const char* batch) -> bool {
-            auto found = uow.products().get(v::sku("DESK"));
-            if (!found) return false;
-            product_type* p = found.value();
-            if (p == nullptr) {
-                if (!uow.products().add(product_type{v::sku("DESK")})) return false;
-                auto added = uow.products().get(v::sku("DESK"));
-                if (!added) return false;
-                p = added.value();
-            }
+            auto* p = get_or_add<Harness>(uow, "DESK");
             return p != nullptr && static_cast<bool>(p->add_batch(v::batch(batch), v::qty(3)));
         };
         if (!out.expect(create(first, "desk-a"), "the first creator stages the SKU")) return out;
@@ -527,10 +525,10 @@ struct checks {
         const bool second_committed = second_staged && static_cast<bool>(second.commit());
         out.expect(!second_committed, "the second creator of a SKU another committed first is refused");
         auto uow = store->begin();
-        auto p = uow.products().get(v::sku("DESK"));
-        if (!out.expect(p && p.value() != nullptr, "the product exists")) return out;
-        out.expect(p.value()->find_batch(v::batch("desk-a")) != nullptr, "the first creator's batch is kept");
-        out.expect(second_committed == (p.value()->find_batch(v::batch("desk-b")) != nullptr),
+        auto* p = product_of(uow, "DESK", out, "the product exists");
+        if (p == nullptr) return out;
+        out.expect(p->find_batch(v::batch("desk-a")) != nullptr, "the first creator's batch is kept");
+        out.expect(second_committed == (p->find_batch(v::batch("desk-b")) != nullptr),
                    "a batch acknowledged is never lost");
         return out;
     }
@@ -542,8 +540,8 @@ struct checks {
         auto bus = bootstrap(*store, bootstrap_options{.retry = {.attempts = 2, .backoff = std::chrono::microseconds{0}},
                                                        .log = [](std::string_view) {}});
         auto holder = store->begin();
-        auto held = holder.products().get(v::sku("LAMP"));
-        if (!out.expect(held && held.value() != nullptr, "the product is held")) return out;
+        auto* held = product_of(holder, "LAMP", out, "the product is held");
+        if (held == nullptr) return out;
         const auto meanwhile = bus.handle(cmd_allocate{v::order("o1"), v::sku("LAMP"), v::qty(2)});
         out.expect(meanwhile || meanwhile.error() == errc::conflict,
                    "a command on a held product succeeds (optimistic) or meets errc::conflict");
@@ -662,9 +660,8 @@ struct checks {
                            "a line is allocated");
             }
             auto uow = store->begin();
-            auto found = uow.products().get(v::sku("LAMP"));
-            if (!out.expect(found && found.value() != nullptr, "the product is found")) return out;
-            const auto* p = found.value();
+            const auto* p = product_of(uow, "LAMP", out);
+            if (p == nullptr) return out;
             const auto state = store->read_product(v::sku("LAMP"));
             if (!out.expect(state && state.value(), "a committed product is read")) return out;
             const auto& s = *state.value();
@@ -700,9 +697,9 @@ struct checks {
             auto store = lamp_store(h, out);
             if (!store) return out;
             auto uow = store->begin();
-            auto p = uow.products().get(v::sku("LAMP"));
-            if (!out.expect(p && p.value() != nullptr, "a unit of work holds the product")) return out;
-            out.expect(static_cast<bool>(p.value()->allocate({v::order("o1"), v::sku("LAMP"), v::qty(4)})),
+            auto* p = product_of(uow, "LAMP", out, "a unit of work holds the product");
+            if (p == nullptr) return out;
+            out.expect(static_cast<bool>(p->allocate({v::order("o1"), v::sku("LAMP"), v::qty(4)})),
                        "it allocates, not committed yet");
             const auto state = store->read_product(v::sku("LAMP"));
             out.expect(state && state.value() && state.value()->available == v::qty(10),
