@@ -10,8 +10,9 @@
 #define ALLOCATION_ADAPTERS_POSTGRES_CODEC_HPP
 
 #include <charconv>     // from_chars
+#include <cstddef>      // size_t
 #include <chrono>       // year_month_day
-#include <concepts>     // same_as, constructible_from
+#include <concepts>     // same_as
 #include <cstdint>      // int64_t
 #include <optional>     // optional
 #include <string>       // string, to_string
@@ -23,37 +24,99 @@
 
 #include <allocation/adapters/common/outbox_row.hpp>
 #include <allocation/adapters/common/product_rows.hpp>
+#include <allocation/adapters/common/stored_id.hpp>
 #include <allocation/adapters/postgres/connection.hpp>
 #include <allocation/domain/types.hpp>
 
 namespace allocation::postgres {
 
-/// The domain traits the adapter can store: identifiers holding their text in `.value` and
-/// made from a std::string, quantities with a count (allocation::quantity or an integer), and
-/// std::chrono::year_month_day dates. allocation::default_traits is one.
+/// The domain traits the adapter can store: identifiers that are integers (kept in bigint
+/// columns) or have a text form (kept in text columns, see allocation::detail::storable_id),
+/// quantities with a count (allocation::basic_quantity<Scale> or an integer; a decimal one is
+/// kept in a numeric column with its fraction digits), and std::chrono::year_month_day dates.
+/// allocation::default_traits is one.
 template <class Traits>
-concept storable_traits =
-    requires(const typename Traits::sku_type& s, const typename Traits::batch_ref_type& b,
-             const typename Traits::order_id_type& o) {
-        { s.value } -> std::convertible_to<std::string_view>;
-        { b.value } -> std::convertible_to<std::string_view>;
-        { o.value } -> std::convertible_to<std::string_view>;
-    } && std::constructible_from<typename Traits::sku_type, std::string> &&
-    std::constructible_from<typename Traits::batch_ref_type, std::string> &&
-    std::constructible_from<typename Traits::order_id_type, std::string> &&
-    std::same_as<typename Traits::date_type, std::chrono::year_month_day>;
+concept storable_traits = allocation::detail::storable_id<typename Traits::sku_type> &&
+                          allocation::detail::storable_id<typename Traits::batch_ref_type> &&
+                          allocation::detail::storable_id<typename Traits::order_id_type> &&
+                          std::same_as<typename Traits::date_type, std::chrono::year_month_day>;
 
 namespace detail {
 
+/// The column type of an identifier type: bigint for integer ids, else text.
 template <class Id>
-[[nodiscard]] auto sql(pqxx::connection& c, const Id& id) -> std::string {
-    return quote(c, std::string_view(id.value));
+inline constexpr std::string_view id_column_type = allocation::detail::integer_id<Id> ? "bigint" : "text";
+
+/// The digits after the decimal point a quantity type keeps: d for basic_quantity<10^d>; 0 for
+/// whole units, integers, and a scale that is not a power of ten (kept as its count).
+template <class Q>
+inline constexpr int fraction_digits = [] {
+    std::int64_t scale = 1;
+    if constexpr (requires { Q::scale; }) scale = static_cast<std::int64_t>(Q::scale);
+    int digits = 0;
+    for (; scale > 1 && scale % 10 == 0; scale /= 10) ++digits;
+    return scale == 1 ? digits : 0;
+}();
+
+/// The column type of a quantity type: bigint for whole units, numeric(19, d) for a decimal one
+/// (the quantity itself, 1.250 for 1250 thousandths, so that SQL sums and reports read units).
+template <class Q>
+[[nodiscard]] auto qty_column_type() -> std::string {
+    if constexpr (fraction_digits<Q> == 0) {
+        return "bigint";
+    } else {
+        return fmt::format("numeric(19, {})", fraction_digits<Q>);
+    }
 }
 
+/// A count of 1/10^digits units as decimal text (`1250`, 3 -> `1.250`).
+[[nodiscard]] inline auto decimal_text(std::int64_t count, int digits) -> std::string {
+    if (digits == 0) return std::to_string(count);
+    std::int64_t scale = 1;
+    for (int i = 0; i < digits; ++i) scale *= 10;
+    const auto magnitude = count < 0 ? -count : count;
+    return fmt::format("{}{}.{:0{}}", count < 0 ? "-" : "", magnitude / scale, magnitude % scale, digits);
+}
+
+/// The count of 1/10^digits units of a decimal text (`1.25`, 3 -> 1250). Throws
+/// pqxx::conversion_error on anything else, or on more significant fraction digits than kept.
+[[nodiscard]] inline auto decimal_count(std::string_view text, int digits) -> std::int64_t {
+    const auto bad = [&] { return pqxx::conversion_error("bad quantity " + std::string(text)); };
+    const bool negative = !text.empty() && text.front() == '-';
+    const auto body = negative ? text.substr(1) : text;
+    const auto dot = body.find('.');
+    const auto whole = body.substr(0, dot);
+    auto fraction = dot == std::string_view::npos ? std::string_view{} : body.substr(dot + 1);
+    while (fraction.size() > static_cast<std::size_t>(digits) && fraction.back() == '0') fraction.remove_suffix(1);
+    if (whole.empty() || fraction.size() > static_cast<std::size_t>(digits)) throw bad();
+    std::int64_t out = 0;
+    const auto take = [&](std::string_view part) {
+        for (const char ch : part) {
+            if (ch < '0' || ch > '9') throw bad();
+            out = out * 10 + (ch - '0');
+        }
+    };
+    take(whole);
+    take(fraction);
+    for (auto i = fraction.size(); i < static_cast<std::size_t>(digits); ++i) out *= 10;
+    return negative ? -out : out;
+}
+
+/// An identifier as an SQL literal: an integer, or its quoted text.
+template <class Id>
+[[nodiscard]] auto sql(pqxx::connection& c, const Id& id) -> std::string {
+    if constexpr (allocation::detail::integer_id<Id>) {
+        return std::to_string(allocation::detail::id_column(id));
+    } else {
+        return quote(c, allocation::detail::id_column(id));
+    }
+}
+
+/// A quantity as an SQL literal, in the unit of its column (qty_column_type).
 template <class Q>
     requires requires(const Q& q) { allocation::detail::count(q); }
 [[nodiscard]] auto sql_qty(const Q& q) -> std::string {
-    return std::to_string(allocation::detail::count(q));
+    return decimal_text(allocation::detail::count(q), fraction_digits<Q>);
 }
 
 template <class Q>
@@ -81,9 +144,10 @@ template <class Q>
     return std::chrono::year_month_day{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
 }
 
+/// A quantity read from its column (qty_column_type).
 template <class Q>
 [[nodiscard]] auto read_qty(const pqxx::field& f) -> Q {
-    return allocation::detail::make_quantity<Q>(f.as<std::int64_t>());
+    return allocation::detail::make_quantity<Q>(decimal_count(std::string_view(f.c_str(), f.size()), fraction_digits<Q>));
 }
 
 template <class Q>
@@ -92,9 +156,10 @@ template <class Q>
     return read_qty<Q>(f);
 }
 
+/// An identifier read from its column (id_column_type).
 template <class Id>
 [[nodiscard]] auto read_id(const pqxx::field& f) -> Id {
-    return Id{std::string(f.c_str(), f.size())};
+    return allocation::detail::make_id<Id>(std::string(f.c_str(), f.size()));
 }
 
 template <class Id>

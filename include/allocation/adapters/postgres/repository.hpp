@@ -184,7 +184,7 @@ private:
         try {
             return detail::decode_product<Product>(key, rows);
         } catch (const std::exception& e) {
-            pool_->report(fmt::format("cannot read product {}: {}", key.value, e.what()));
+            pool_->report(fmt::format("cannot read product {}: {}", key, e.what()));
             return errc::storage_error;
         }
     }

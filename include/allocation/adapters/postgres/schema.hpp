@@ -4,9 +4,13 @@
 #define ALLOCATION_ADAPTERS_POSTGRES_SCHEMA_HPP
 
 #include <array>        // array
+#include <string>       // string, to_string
 #include <string_view>  // string_view
 
+#include <fmt/format.h>
 #include <pqxx/pqxx>
+
+#include <allocation/adapters/postgres/codec.hpp>
 
 namespace allocation::postgres {
 
@@ -15,7 +19,9 @@ inline constexpr int schema_version = 1;
 
 namespace detail {
 
-/// Migrations, the i-th taking a database from version i to i + 1. Each runs in one
+/// Migrations, the i-th taking a database from version i to i + 1. `{sku}`, `{ref}` and
+/// `{order}` are the column types of the identifiers (id_column_type: bigint or text), `{qty}`
+/// the one of quantities (qty_column_type: bigint, or numeric for a decimal quantity). Each runs in one
 /// transaction with the schema_version row, under an advisory lock, so that several processes
 /// starting on a new database at once migrate it once.
 ///
@@ -35,18 +41,18 @@ namespace detail {
 inline constexpr std::array<std::string_view, schema_version> migrations = {
     R"sql(
 CREATE TABLE products (
-    sku text PRIMARY KEY,
+    sku {sku} PRIMARY KEY,
     version bigint NOT NULL DEFAULT 0,
-    reorder_point bigint,
-    max_level bigint,
-    multiple bigint
+    reorder_point {qty},
+    max_level {qty},
+    multiple {qty}
 );
 CREATE TABLE batches (
-    ref text PRIMARY KEY,
-    sku text NOT NULL REFERENCES products (sku),
+    ref {ref} PRIMARY KEY,
+    sku {sku} NOT NULL REFERENCES products (sku),
     position integer NOT NULL,
-    purchased bigint NOT NULL,
-    allocated bigint NOT NULL DEFAULT 0,
+    purchased {qty} NOT NULL,
+    allocated {qty} NOT NULL DEFAULT 0,
     eta date,
     expires date,
     UNIQUE (sku, position),
@@ -55,9 +61,9 @@ CREATE TABLE batches (
 );
 CREATE TABLE allocations (
     id bigint GENERATED ALWAYS AS IDENTITY,  -- allocation order: a batch's lines oldest first
-    batch_ref text NOT NULL REFERENCES batches (ref),
-    orderid text NOT NULL,
-    qty bigint NOT NULL CHECK (qty > 0),
+    batch_ref {ref} NOT NULL REFERENCES batches (ref),
+    orderid {order} NOT NULL,
+    qty {qty} NOT NULL CHECK (qty > 0),
     PRIMARY KEY (batch_ref, orderid)
 );
 CREATE INDEX allocations_by_order ON allocations (orderid, id);
@@ -72,11 +78,11 @@ CREATE TABLE inbox (  -- message ids processed, with their results
 CREATE TABLE outbox (  -- events committed, published by the relay
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     channel text NOT NULL,
-    orderid text,
-    sku text,
-    batchref text,
-    qty bigint,
-    qty2 bigint,
+    orderid {order},
+    sku {sku},
+    batchref {ref},
+    qty {qty},
+    qty2 {qty},
     eta date,
     reason text,
     sent boolean NOT NULL DEFAULT false,
@@ -92,9 +98,9 @@ CREATE TABLE idempotency_keys (  -- the example service's Idempotency-Key answer
 );
 -- The optimistic check of a commit: the product must still have the version its unit of work
 -- loaded. Raises serialization_failure (40001) otherwise, which aborts the whole transaction.
-CREATE FUNCTION allocation_save_product(p_sku text, p_expected bigint, p_version bigint,
-                                        p_reorder_point bigint, p_max_level bigint,
-                                        p_multiple bigint) RETURNS void
+CREATE FUNCTION allocation_save_product(p_sku {sku}, p_expected bigint, p_version bigint,
+                                        p_reorder_point {qty}, p_max_level {qty},
+                                        p_multiple {qty}) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE products
@@ -110,9 +116,10 @@ $$;
 )sql",
 };
 
-/// Brings the database to schema_version. Throws what libpqxx throws; a database newer than
-/// the adapter is refused with pqxx::failure.
-inline void migrate(pqxx::connection& c) {
+/// Brings the database to schema_version, with the column types of `Traits`. Throws what
+/// libpqxx throws; a database newer than the adapter is refused with pqxx::failure.
+template <class Traits>
+void migrate(pqxx::connection& c) {
     pqxx::work tx(c);
     // Another process may be migrating: wait for it longer than a unit of work waits for a lock.
     tx.exec("SET LOCAL lock_timeout = '60s'");
@@ -124,7 +131,11 @@ inline void migrate(pqxx::connection& c) {
         throw pqxx::failure("the database schema is newer than this allocation adapter");
     }
     for (int v = current; v < schema_version; ++v) {
-        tx.exec(std::string(migrations[static_cast<std::size_t>(v)]));
+        tx.exec(fmt::format(fmt::runtime(migrations[static_cast<std::size_t>(v)]),
+                            fmt::arg("sku", id_column_type<typename Traits::sku_type>),
+                            fmt::arg("ref", id_column_type<typename Traits::batch_ref_type>),
+                            fmt::arg("order", id_column_type<typename Traits::order_id_type>),
+                            fmt::arg("qty", qty_column_type<typename Traits::quantity_type>())));
     }
     if (current < schema_version) {
         tx.exec("DELETE FROM schema_version");

@@ -63,7 +63,7 @@ public:
     /// Creates or upgrades the schema; safe when several processes do it at once.
     /// Errors: errc::storage_error.
     auto migrate() -> result<void> {
-        if (auto r = detail::with_connection(*pool_, [](pqxx::connection& c) { detail::migrate(c); }); !r) {
+        if (auto r = detail::with_connection(*pool_, [](pqxx::connection& c) { detail::migrate<traits_type>(c); }); !r) {
             pool_->report(fmt::format("migration failed: {}", pool_->last_error()));
             return errc::storage_error;
         }

@@ -13,7 +13,6 @@
 #include <sqlite3.h>
 
 #include <chrono>       // year_month_day
-#include <concepts>     // integral
 #include <cstdint>      // int64_t, uint32_t, uint64_t
 #include <mutex>        // mutex
 #include <optional>     // optional
@@ -26,6 +25,7 @@
 #include <allocation/adapters/common/inbox.hpp>
 #include <allocation/adapters/common/outbox_row.hpp>
 #include <allocation/adapters/common/product_rows.hpp>
+#include <allocation/adapters/common/stored_id.hpp>
 #include <allocation/adapters/sqlite/connection.hpp>
 #include <allocation/domain/traits.hpp>
 #include <allocation/domain/types.hpp>
@@ -34,33 +34,12 @@
 
 namespace allocation::sqlite::detail {
 
-/// The column value of an identifier: an INTEGER for integer ids, else its text (a basic_id, a
-/// std::string, any type with a `value` string or convertible to one).
-template <class Id>
-[[nodiscard]] auto id_column(const Id& id) {
-    if constexpr (std::integral<Id>) {
-        return static_cast<std::int64_t>(id);
-    } else if constexpr (requires { std::string_view(id.value); }) {
-        return std::string_view(id.value);
-    } else {
-        return std::string_view(id);
-    }
-}
-
-/// An identifier made from its stored column, read as text (SQLite gives an INTEGER column's
-/// value as its decimal text): through allocation::id_text where the type has a text form.
-template <class Id>
-[[nodiscard]] auto make_id(std::string text) -> Id {
-    if constexpr (has_text_form<Id>) {
-        return allocation::id_text<Id>::from_text(text).value_or(Id{});
-    } else {
-        return Id{std::move(text)};
-    }
-}
+using allocation::detail::id_column;
+using allocation::detail::make_id;
 
 /// The column type of an identifier type in the schema: INTEGER for integer ids, else TEXT.
 template <class Id>
-inline constexpr std::string_view id_column_type = std::integral<Id> ? "INTEGER" : "TEXT";
+inline constexpr std::string_view id_column_type = allocation::detail::integer_id<Id> ? "INTEGER" : "TEXT";
 
 template <class Q>
 [[nodiscard]] auto qty_int(const Q& q) noexcept -> std::int64_t {
