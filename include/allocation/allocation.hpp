@@ -24,6 +24,7 @@
 #include <allocation/ports/allocations_view.hpp>
 #include <allocation/ports/idempotency.hpp>
 #include <allocation/ports/notifications.hpp>
+#include <allocation/ports/product_factory.hpp>
 #include <allocation/ports/publisher.hpp>
 #include <allocation/ports/repository.hpp>
 #include <allocation/ports/unit_of_work.hpp>

@@ -27,6 +27,7 @@
 #include <allocation/domain/commands.hpp>
 #include <allocation/domain/events.hpp>
 #include <allocation/error.hpp>
+#include <allocation/ports/product_factory.hpp>
 #include <allocation/ports/publisher.hpp>
 #include <allocation/ports/unit_of_work.hpp>
 
@@ -130,7 +131,7 @@ public:
     using strategy_type = typename product_type::strategy_type;
     using replenishment_type = basic_replenishment<traits_type>;
     /// Makes the product of a new SKU with the default replenishment rule.
-    using product_factory = std::function<product_type(const sku_type&, const replenishment_type&)>;
+    using product_factory = allocation::product_factory<product_type>;
 
     /// The bus as its observers see it: the same handle() of commands, at an address that moving
     /// the bus does not change. Valid as long as the bus.
@@ -141,7 +142,7 @@ public:
 
         auto handle(const commands::basic_create_batch<traits_type>& cmd) -> result<void> {
             return run([&](uow_type& uow) {
-                return handlers::create_batch(cmd, uow, [&](const sku_type& code) { return make_(code, rule_); });
+                return handlers::create_batch(cmd, uow, [&](const sku_type& code) { return make(code); });
             });
         }
         auto handle(const commands::basic_allocate<traits_type>& cmd) -> result<batch_ref_type> {
@@ -200,6 +201,15 @@ public:
     private:
         friend class basic_message_bus;
 
+        // The product of a new SKU: made by the store's product factory when it has one.
+        auto make(const sku_type& code) const -> product_type {
+            if constexpr (makes_products<Store>) {
+                return store_->make_product(code, rule_);
+            } else {
+                return make_(code, rule_);
+            }
+        }
+
         sender_type(Store& store, retry_policy retry, logger log)
             : store_(&store), retry_(retry), log_(std::move(log)), signals_(&log_) {}
 
@@ -253,15 +263,19 @@ public:
     /// The replenishment rule given to products the bus creates (CreateBatch of a new SKU).
     void set_default_replenishment(replenishment_type rule) { core_->rule_ = std::move(rule); }
     /// Every product the bus creates gets a copy of `strategy` (a FEFO strategy with its
-    /// calendar, a strategy configured at run time).
-    void set_strategy(strategy_type strategy) {
-        core_->make_ = [s = std::move(strategy)](const sku_type& code, const replenishment_type& rule) {
-            return product_type{code, rule, s};
-        };
-    }
+    /// calendar, a strategy configured at run time). See set_product_factory().
+    void set_strategy(strategy_type strategy) { set_product_factory(strategy_factory<product_type>(std::move(strategy))); }
     /// The products the bus creates are made by `make(sku, default_rule)`: a strategy chosen per
-    /// SKU, a rule of the ERP's.
-    void set_product_factory(product_factory make) { core_->make_ = std::move(make); }
+    /// SKU, a rule of the ERP's. A store that makes its products (makes_products, as the
+    /// library's stores do) is given the factory, so that the products it reloads from storage
+    /// get the same strategy; it is then the store's for every bus over it.
+    void set_product_factory(product_factory make) {
+        if constexpr (makes_products<Store>) {
+            core_->store_->set_product_factory(std::move(make));
+        } else {
+            core_->make_ = std::move(make);
+        }
+    }
 
     /// Adds a batch (creating the product of a new SKU). See handlers::create_batch.
     auto handle(const commands::basic_create_batch<traits_type>& cmd) -> result<void> { return core_->handle(cmd); }

@@ -1,4 +1,5 @@
-// allocation — a product assembled from its stored rows (the SQLite and PostgreSQL stores).
+// allocation — a product assembled from its stored rows (the SQLite and PostgreSQL stores), and the
+// product factory every store makes and rebuilds its products with.
 // SPDX-License-Identifier: MIT
 #ifndef ALLOCATION_ADAPTERS_COMMON_PRODUCT_ROWS_HPP
 #define ALLOCATION_ADAPTERS_COMMON_PRODUCT_ROWS_HPP
@@ -10,7 +11,59 @@
 #include <utility>        // move
 #include <vector>         // vector
 
+#include <allocation/domain/commands.hpp>
+#include <allocation/ports/product_factory.hpp>
+
 namespace allocation::detail {
+
+/// The product factory of a store (see makes_products): new products are `make(sku, rule)`,
+/// products rebuilt from storage get that product's strategy. Without a factory set, products
+/// get a default strategy. Set it before the store's first unit of work; then thread-safe.
+/// @tparam Product a basic_product.
+template <class Product>
+class product_maker {
+public:
+    using sku_type = typename Product::sku_type;
+    using replenishment_type = basic_replenishment<typename Product::traits_type>;
+
+    void set(product_factory<Product> make) { make_ = std::move(make); }
+
+    /// A new product of `sku`.
+    [[nodiscard]] auto make(const sku_type& sku, const replenishment_type& rule) const -> Product {
+        return make_ ? make_(sku, rule) : Product{sku, rule};
+    }
+
+    /// A product as stored: its batches in insertion order, its stored version and rule, and the
+    /// strategy make(sku, rule) gives.
+    [[nodiscard]] auto rebuild(sku_type sku, std::vector<typename Product::batch_type> batches,
+                               std::uint64_t version, replenishment_type rule) const -> Product {
+        auto strategy = make_ ? make_(sku, rule).strategy() : typename Product::strategy_type{};
+        return Product(std::move(sku), std::move(batches), version, std::move(rule), std::move(strategy));
+    }
+
+private:
+    product_factory<Product> make_;
+};
+
+/// The part of a store that makes its products (makes_products), shared by every store.
+template <class Product>
+class makes_products_with {
+public:
+    /// Every product this store makes or reloads from now on is made by `make` (see
+    /// product_factory). Set it before the first unit of work.
+    void set_product_factory(product_factory<Product> make) { maker_.set(std::move(make)); }
+    /// A new product, made by the product factory.
+    [[nodiscard]] auto make_product(const typename Product::sku_type& sku,
+                                    const basic_replenishment<typename Product::traits_type>& rule) const -> Product {
+        return maker_.make(sku, rule);
+    }
+
+protected:
+    [[nodiscard]] auto maker() const noexcept -> const product_maker<Product>& { return maker_; }
+
+private:
+    product_maker<Product> maker_;
+};
 
 /// Collects the rows of one product as a database gives them, batches in insertion order and
 /// allocations oldest first (interleaved with their batches, as a join gives them, or after
@@ -48,14 +101,15 @@ public:
     /// Whether a batch was added.
     [[nodiscard]] auto has_batch(const batch_ref_type& ref) const -> bool { return index_.contains(ref); }
 
-    /// The product, at its stored version and with its replenishment rule.
-    [[nodiscard]] auto build(std::uint64_t version, typename Product::replenishment_type rule) && -> Product {
+    /// The product, at its stored version and with its replenishment rule, made by `maker`.
+    [[nodiscard]] auto build(std::uint64_t version, typename Product::replenishment_type rule,
+                             const product_maker<Product>& maker) && -> Product {
         std::vector<batch_type> batches;
         batches.reserve(batches_.size());
         for (auto& b : batches_) {
             batches.emplace_back(std::move(b.ref), sku_, b.purchased, b.eta, b.expires, std::move(b.entries));
         }
-        return Product(std::move(sku_), std::move(batches), version, std::move(rule));
+        return maker.rebuild(std::move(sku_), std::move(batches), version, std::move(rule));
     }
 
 private:

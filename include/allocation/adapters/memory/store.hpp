@@ -15,6 +15,7 @@
 #include <vector>         // vector
 
 #include <allocation/adapters/common/inbox.hpp>
+#include <allocation/adapters/common/product_rows.hpp>
 #include <allocation/adapters/common/slot_repository.hpp>
 #include <allocation/adapters/common/slot_unit_of_work.hpp>
 #include <allocation/adapters/memory/reader.hpp>
@@ -30,10 +31,11 @@ namespace allocation::memory {
 /// second one waits up to `lock_timeout` for it, then fails with errc::conflict (the message bus
 /// retries). Units of work that need several products must get them in SKU order, as the
 /// library's handlers do, so that they cannot wait for each other. Its reads (product_reader)
-/// come from a read model its commits keep, and never wait for a unit of work.
+/// come from a read model its commits keep, and never wait for a unit of work. The products the
+/// message bus creates in it are made by its product factory (makes_products).
 /// @tparam Product a basic_product.
 template <class Product>
-class basic_store {
+class basic_store : public allocation::detail::makes_products_with<Product> {
 public:
     using product_type = Product;
     using traits_type = typename Product::traits_type;
@@ -163,6 +165,7 @@ using store = basic_store<allocation::product>;
 
 static_assert(allocation::unit_of_work_factory<store>);
 static_assert(allocation::product_reader<store>);
+static_assert(allocation::makes_products<store>);
 
 }  // namespace allocation::memory
 

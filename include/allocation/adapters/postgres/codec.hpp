@@ -187,10 +187,11 @@ template <class Sku>
         sql(c, key));
 }
 
-/// The product of the rows of product_select() (which must have at least one). Throws
-/// pqxx::conversion_error on a malformed value.
+/// The product of the rows of product_select() (which must have at least one), made by `maker`.
+/// Throws pqxx::conversion_error on a malformed value.
 template <class Product>
-[[nodiscard]] auto decode_product(const typename Product::sku_type& key, const pqxx::result& rows) -> Product {
+[[nodiscard]] auto decode_product(const typename Product::sku_type& key, const pqxx::result& rows,
+                                  const allocation::detail::product_maker<Product>& maker) -> Product {
     using q = typename Product::quantity_type;
     using ref_type = typename Product::batch_ref_type;
     const auto& first = rows[0];
@@ -203,7 +204,8 @@ template <class Product>
     }
     return std::move(out).build(first[0].template as<std::uint64_t>(),
                                 {read_optional_qty<q>(first[1]), read_optional_qty<q>(first[2]),
-                                 read_optional_qty<q>(first[3])});
+                                 read_optional_qty<q>(first[3])},
+                                maker);
 }
 
 /// The columns of the outbox's INSERT, and of its reads (as read_outbox_record() takes them).

@@ -19,12 +19,13 @@ namespace allocation::postgres::detail {
 
 /// The committed state of a product, read in one statement (one snapshot); none when unknown.
 template <class Product>
-auto read_product(connection_pool& pool, const typename Product::sku_type& key)
+auto read_product(connection_pool& pool, const typename Product::sku_type& key,
+                  const allocation::detail::product_maker<Product>& maker)
     -> result<std::optional<basic_product_state<typename Product::traits_type>>> {
     return with_connection(pool, [&](pqxx::connection& c) {
         std::optional<basic_product_state<typename Product::traits_type>> out;
         const auto rows = exec(c, product_select(c, key));
-        if (!rows.empty()) out = state_of(decode_product<Product>(key, rows));
+        if (!rows.empty()) out = state_of(decode_product<Product>(key, rows, maker));
         return out;
     });
 }

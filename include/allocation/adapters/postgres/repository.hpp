@@ -48,7 +48,10 @@ public:
     using batch_ref_type = typename Product::batch_ref_type;
     static_assert(storable_traits<traits_type>, "the PostgreSQL adapter stores default_traits-like types");
 
-    explicit basic_repository(std::shared_ptr<detail::connection_pool> pool) noexcept : pool_(std::move(pool)) {}
+    /// A repository on `pool` whose products are made by `maker` (which must outlive it).
+    basic_repository(std::shared_ptr<detail::connection_pool> pool,
+                     const allocation::detail::product_maker<Product>& maker) noexcept
+        : pool_(std::move(pool)), maker_(&maker) {}
     basic_repository(const basic_repository&) = delete;
     auto operator=(const basic_repository&) -> basic_repository& = delete;
     ~basic_repository() { end(false); }
@@ -182,7 +185,7 @@ private:
 
     auto decode(const sku_type& key, const pqxx::result& rows) -> result<Product> {
         try {
-            return detail::decode_product<Product>(key, rows);
+            return detail::decode_product<Product>(key, rows, *maker_);
         } catch (const std::exception& e) {
             pool_->report(fmt::format("cannot read product {}: {}", key, e.what()));
             return errc::storage_error;
@@ -190,6 +193,7 @@ private:
     }
 
     std::shared_ptr<detail::connection_pool> pool_;
+    const allocation::detail::product_maker<Product>* maker_;
     std::unique_ptr<pqxx::connection> conn_;
     bool in_tx_ = false;
     std::vector<entry> entries_;

@@ -10,6 +10,7 @@
 #include <utility>    // move
 #include <vector>     // vector
 
+#include <allocation/adapters/common/product_rows.hpp>
 #include <allocation/adapters/postgres/connection.hpp>
 #include <allocation/adapters/postgres/outbox.hpp>
 #include <allocation/adapters/postgres/reader.hpp>
@@ -25,10 +26,12 @@ namespace allocation::postgres {
 /// Products in a PostgreSQL database (a DATABASE_URL). Thread-safe: units of work may run on
 /// any number of threads, each with its own pooled connection, and any number of processes may
 /// share the database without overselling (see basic_repository for how). Its reads
-/// (product_reader) lock no row.
+/// (product_reader) lock no row. Every product it creates or loads is made by its product factory
+/// (makes_products), so a configured strategy is the same in every unit of work and process
+/// that sets it. It must outlive its units of work.
 /// @tparam Product a basic_product.
 template <class Product>
-class basic_store {
+class basic_store : public allocation::detail::makes_products_with<Product> {
 public:
     using product_type = Product;
     using traits_type = typename Product::traits_type;
@@ -71,11 +74,11 @@ public:
     }
 
     /// Starts a unit of work; it takes a connection when it first needs one.
-    [[nodiscard]] auto begin() -> unit_of_work_type { return unit_of_work_type(pool_); }
+    [[nodiscard]] auto begin() -> unit_of_work_type { return unit_of_work_type(pool_, this->maker()); }
 
     /// The committed state of a product; none when unknown. Errors: errc::storage_error.
     auto read_product(const sku_type& key) -> result<std::optional<basic_product_state<traits_type>>> {
-        return detail::read_product<Product>(*pool_, key);
+        return detail::read_product<Product>(*pool_, key, this->maker());
     }
     /// A committed batch; none when no product has it. Errors: errc::storage_error.
     auto read_batch(const batch_ref_type& ref) -> result<std::optional<basic_batch_state<traits_type>>> {
@@ -104,6 +107,7 @@ using store = basic_store<allocation::product>;
 
 static_assert(allocation::unit_of_work_factory<store>);
 static_assert(allocation::product_reader<store>);
+static_assert(allocation::makes_products<store>);
 
 }  // namespace allocation::postgres
 

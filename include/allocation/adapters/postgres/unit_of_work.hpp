@@ -42,7 +42,10 @@ public:
     using event_type = typename Product::event_type;
     using traits_type = typename Product::traits_type;
 
-    explicit basic_unit_of_work(std::shared_ptr<detail::connection_pool> pool) noexcept : products_(std::move(pool)) {}
+    /// A unit of work on `pool` whose products are made by `maker` (which must outlive it).
+    basic_unit_of_work(std::shared_ptr<detail::connection_pool> pool,
+                       const allocation::detail::product_maker<Product>& maker) noexcept
+        : products_(std::move(pool), maker) {}
     basic_unit_of_work(const basic_unit_of_work&) = delete;
     auto operator=(const basic_unit_of_work&) -> basic_unit_of_work& = delete;
     ~basic_unit_of_work() { rollback(); }

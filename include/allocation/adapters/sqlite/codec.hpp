@@ -202,9 +202,10 @@ template <class Date>
     return std::nullopt;
 }
 
-/// Loads a product in one read transaction on `s`; none when unknown.
+/// Loads a product in one read transaction on `s`, made by `maker`; none when unknown.
 template <class Product>
-auto load(session& s, const typename Product::sku_type& key) -> result<std::optional<Product>> {
+auto load(session& s, const typename Product::sku_type& key, const allocation::detail::product_maker<Product>& maker)
+    -> result<std::optional<Product>> {
     using q = typename Product::quantity_type;
     using date_type = typename Product::date_type;
     using ref_type = typename Product::batch_ref_type;
@@ -238,7 +239,7 @@ auto load(session& s, const typename Product::sku_type& key) -> result<std::opti
     if (!allocations) return fail(allocations.error());
     if (s.read_end.exec() != SQLITE_DONE) return errc::storage_error;
     auto& [version, rule] = *head.value();
-    return std::optional<Product>(std::move(rows).build(version, std::move(rule)));
+    return std::optional<Product>(std::move(rows).build(version, std::move(rule), maker));
 }
 
 /// Writes an outbox row with insert_event.

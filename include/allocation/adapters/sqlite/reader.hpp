@@ -17,9 +17,9 @@ namespace allocation::sqlite::detail {
 
 /// The committed state of a product, loaded in a read transaction; none when unknown.
 template <class Product>
-auto read_product(session& s, const typename Product::sku_type& key)
+auto read_product(session& s, const typename Product::sku_type& key, const allocation::detail::product_maker<Product>& maker)
     -> result<std::optional<basic_product_state<typename Product::traits_type>>> {
-    ALLOCATION_TRY(loaded, load<Product>(s, key));
+    ALLOCATION_TRY(loaded, load<Product>(s, key, maker));
     if (!loaded) return std::optional<basic_product_state<typename Product::traits_type>>{};
     return std::optional(state_of(*loaded));
 }

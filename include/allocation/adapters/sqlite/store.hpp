@@ -42,6 +42,7 @@
 #include <vector>              // vector
 
 #include <allocation/adapters/common/inbox.hpp>
+#include <allocation/adapters/common/product_rows.hpp>
 #include <allocation/adapters/common/slot_repository.hpp>
 #include <allocation/adapters/common/slot_unit_of_work.hpp>
 #include <allocation/adapters/sqlite/codec.hpp>
@@ -89,11 +90,12 @@ inline auto open_connection(const std::string& path, const options& opts, bool c
 /// any thread (and by other processes opening the same file). Creates and migrates the schema.
 /// Open it with open(); it cannot be copied or moved (units of work point to it). Its units of
 /// work have an inbox (records_processed_messages); its reads (product_reader) run on the
-/// reader connection and never hold a product.
+/// reader connection and never hold a product. Every product it creates or reloads is made by its
+/// product factory (makes_products), so a configured strategy survives a reload.
 /// @tparam Product a basic_product whose traits have string identifiers and
 ///         std::chrono::year_month_day dates (the default traits do).
 template <class Product>
-class basic_store {
+class basic_store : public allocation::detail::makes_products_with<Product> {
 public:
     using product_type = Product;
     using traits_type = typename Product::traits_type;
@@ -144,7 +146,7 @@ public:
 
     /// The committed state of a product; none when unknown. Errors: errc::storage_error.
     auto read_product(const sku_type& key) -> result<std::optional<basic_product_state<traits_type>>> {
-        return read([&](detail::session& s) { return detail::read_product<Product>(s, key); });
+        return read([&](detail::session& s) { return detail::read_product<Product>(s, key, this->maker()); });
     }
     /// A committed batch; none when no product has it. Errors: errc::storage_error.
     auto read_batch(const batch_ref_type& ref) -> result<std::optional<basic_batch_state<traits_type>>> {
@@ -276,7 +278,7 @@ private:
         ALLOCATION_TRY(version, stored_version(key));
         if (!version) return false;
         if (!s.product || s.product->version() != *version) {
-            ALLOCATION_TRY(loaded, read([&](detail::session& r) { return detail::load<Product>(r, key); }));
+            ALLOCATION_TRY(loaded, read([&](detail::session& r) { return detail::load<Product>(r, key, this->maker()); }));
             if (!loaded) return false;
             s.product = std::move(loaded);
         }
@@ -432,6 +434,7 @@ using store = basic_store<allocation::product>;
 static_assert(allocation::unit_of_work_factory<store>);
 static_assert(allocation::records_processed_messages<unit_of_work_t<store>>);
 static_assert(allocation::product_reader<store>);
+static_assert(allocation::makes_products<store>);
 
 }  // namespace allocation::sqlite
 
