@@ -8,10 +8,10 @@
 #include <netinet/in.h>  // sockaddr_in
 #include <poll.h>        // poll
 #include <signal.h>      // kill, SIGTERM, SIGKILL
-#include <spawn.h>       // posix_spawn
+#include <sys/prctl.h>   // prctl, PR_SET_PDEATHSIG
 #include <sys/socket.h>  // socket, bind
 #include <sys/wait.h>    // waitpid
-#include <unistd.h>      // pipe, close, read
+#include <unistd.h>      // pipe, fork, execve, close, read
 
 #include <chrono>       // steady_clock
 #include <cstdlib>      // mkdtemp
@@ -64,7 +64,7 @@ private:
 };
 
 /// A child process whose stdout is read line by line (stderr is inherited, so its log shows in
-/// the test output). Killed when destroyed, if still running.
+/// the test output). Killed when destroyed, if still running, and when the test process dies.
 class child_process {
 public:
     /// Starts `argv[0]` with `argv`; `env` entries ("NAME=value") are added to the environment;
@@ -73,14 +73,10 @@ public:
                            const std::string& stderr_file = {}) {
         int fds[2];
         if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-        posix_spawn_file_actions_addclose(&actions, fds[0]);
-        posix_spawn_file_actions_addclose(&actions, fds[1]);
-        if (!stderr_file.empty()) {
-            posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        }
+        if (argv.empty()) throw std::runtime_error("no program to start");
+        // Everything the child needs is built before fork(): after it, in a process with
+        // threads, the child only makes system calls until execve().
+        const int err_fd = stderr_file.empty() ? -1 : ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         std::vector<char*> args;
         for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
@@ -90,10 +86,22 @@ public:
         std::vector<char*> envp;
         for (auto& e : env_strings) envp.push_back(e.data());
         envp.push_back(nullptr);
-        const int rc = ::posix_spawn(&pid_, argv.at(0).c_str(), &actions, nullptr, args.data(), envp.data());
-        posix_spawn_file_actions_destroy(&actions);
+        const pid_t parent = ::getpid();
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            // The child dies with the test: a test that crashes must not leave a server behind
+            // holding the test runner's output open.
+            if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
+            ::dup2(fds[1], STDOUT_FILENO);
+            if (err_fd >= 0) ::dup2(err_fd, STDERR_FILENO);
+            ::close(fds[0]);
+            ::close(fds[1]);
+            ::execve(args[0], args.data(), envp.data());
+            ::_exit(127);
+        }
+        if (err_fd >= 0) ::close(err_fd);
         ::close(fds[1]);
-        if (rc != 0) {
+        if (pid_ < 0) {
             ::close(fds[0]);
             throw std::runtime_error("cannot start " + argv.at(0));
         }
