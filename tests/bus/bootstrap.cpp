@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <vector>
 #include <variant>
 
 using namespace allocation;
@@ -123,6 +124,31 @@ TEST_CASE("a strategy sees the line it places with the caller's context: the shi
     const auto order = bus.handle(commands::basic_allocate_order<warehouse_traits>{
         .order = order_id{"o6"}, .lines = {{.sku = sku{"LAMP"}, .qty = quantity{1}}}, .context = {.warehouse = 1}});
     CHECK(order.value().at(0).batch == batch_ref{"paris"});
+}
+
+TEST_CASE("a line reallocated after its batch shrank is placed by the caller's context it was allocated with") {
+    using product_type = basic_product<nearest_warehouse, warehouse_traits>;
+    memory::basic_store<product_type> store;
+    nearest_warehouse strategy;
+    strategy.warehouse_of = {{batch_ref{"paris"}, 1}, {batch_ref{"lyon"}, 2}, {batch_ref{"lyon-2"}, 2}};
+    auto bus = bootstrap(store, {}, with_strategy(strategy));
+    using create = commands::basic_create_batch<warehouse_traits>;
+    using alloc = commands::basic_allocate<warehouse_traits>;
+    for (const auto* ref : {"paris", "lyon", "lyon-2"}) {
+        REQUIRE(bus.handle(create{.ref = batch_ref{ref}, .sku = sku{"LAMP"}, .qty = quantity{5}}));
+    }
+    REQUIRE(bus.handle(alloc{.order = order_id{"o1"}, .sku = sku{"LAMP"}, .qty = quantity{3}, .context = {.warehouse = 2}})
+                .value() == batch_ref{"lyon"});
+    std::vector<int> seen;  // the context the observers see in the Deallocated event
+    bus.on<events::basic_deallocated<warehouse_traits>>([&](const events::basic_deallocated<warehouse_traits>& e) {
+        seen.push_back(e.context.warehouse);
+        return success();
+    });
+    REQUIRE(bus.handle(commands::basic_change_batch_quantity<warehouse_traits>{.ref = batch_ref{"lyon"}, .qty = quantity{1}}));
+    CHECK(seen == std::vector<int>{2});
+    // Reallocated in the caller's warehouse, not where the default preference puts it (Paris).
+    CHECK(store.read_allocations(order_id{"o1"}).value() ==
+          std::vector<basic_line_allocation<warehouse_traits>>{{sku{"LAMP"}, quantity{3}, batch_ref{"lyon-2"}}});
 }
 
 TEST_CASE("a product factory given to bootstrap makes every product the bus creates") {

@@ -292,4 +292,32 @@ TEST_CASE("events taken after a checkpoint are not brought back by a rollback") 
     CHECK(p.events().empty());
     CHECK(p.available() == quantity{10});
 }
+
+namespace {
+struct priority_traits : default_traits {
+    struct line_context_type {
+        int priority = 0;
+        friend auto operator==(const line_context_type&, const line_context_type&) -> bool = default;
+    };
+};
+}  // namespace
+
+TEST_CASE("a line deallocated by a shrink carries its caller's context, also after a rollback") {
+    using product_type = basic_product<warehouse_first, priority_traits>;
+    using event_type = events::basic_deallocated<priority_traits>;
+    product_type p{sku{"LAMP"}};
+    REQUIRE(p.add_batch(batch_ref{"b1"}, quantity{10}));
+    REQUIRE(p.allocate({order_id{"o1"}, sku{"LAMP"}, quantity{4}, {.priority = 7}}));
+    p.clear_events();
+    p.checkpoint();
+    REQUIRE(p.change_batch_quantity(batch_ref{"b1"}, quantity{2}));
+    p.rollback();
+    REQUIRE(p.find_line(order_id{"o1"}) != nullptr);
+    CHECK(p.find_line(order_id{"o1"})->context.priority == 7);
+    REQUIRE(p.change_batch_quantity(batch_ref{"b1"}, quantity{2}));
+    const auto* e = std::get_if<event_type>(&p.events().back());
+    REQUIRE(e != nullptr);
+    CHECK(e->reason == deallocation_reason::batch_shrunk);
+    CHECK(e->context.priority == 7);
+}
 }

@@ -63,7 +63,9 @@ template <class F>
 inline constexpr bool is_product_choice_v<product_factory_choice<F>> = true;
 
 // Reallocates each line a batch gave back when it shrank (mission rule 6), through the bus, so
-// with its retries; a line no batch can take is out of stock, an answer rather than a failure.
+// with its retries, with the caller's context the line was allocated with (the event's, kept in
+// memory: a line of a product reloaded from a durable store has the default context); a line no
+// batch can take is out of stock, an answer rather than a failure.
 template <class Bus>
 void reallocate_shrunk_lines(Bus& bus) {
     using traits = typename Bus::traits_type;
@@ -71,7 +73,8 @@ void reallocate_shrunk_lines(Bus& bus) {
     auto* sender = &bus.sender();
     bus.template on<deallocated>([sender](const deallocated& e) -> result<void> {
         if (e.reason != deallocation_reason::batch_shrunk) return success();
-        auto r = sender->handle(commands::basic_allocate<traits>{.order = e.order, .sku = e.sku, .qty = e.qty});
+        auto r = sender->handle(
+            commands::basic_allocate<traits>{.order = e.order, .sku = e.sku, .qty = e.qty, .context = e.context});
         if (!r && r.error() != errc::out_of_stock) return r.error();
         return success();
     });

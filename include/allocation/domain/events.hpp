@@ -7,6 +7,7 @@
 #include <string_view>  // string_view
 #include <variant>      // variant
 
+#include <allocation/domain/traits.hpp>
 #include <allocation/domain/types.hpp>
 
 namespace allocation {
@@ -48,6 +49,11 @@ struct basic_deallocated {
     typename Traits::quantity_type qty{};
     typename Traits::batch_ref_type batch{};
     deallocation_reason reason = deallocation_reason::requested;
+    /// The caller's context the line was allocated with (line_context_t), so that a line
+    /// reallocated after a shrink is placed as its caller asked. Kept in memory only: a product
+    /// reloaded from a durable store (SQLite, PostgreSQL) and an event read back from an outbox
+    /// have line_context_t{} instead.
+    [[no_unique_address]] line_context_t<Traits> context{};
     friend auto operator==(const basic_deallocated&, const basic_deallocated&) -> bool = default;
 };
 

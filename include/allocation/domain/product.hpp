@@ -81,10 +81,13 @@ public:
         quantity_type qty;
     };
 
-    /// An allocated order line: its whole quantity and where it is (one part unless split).
+    /// An allocated order line: its whole quantity, where it is (one part unless split), and the
+    /// caller's context it was allocated with (kept in memory only: a product rebuilt from
+    /// storage has line_context_t{} for every line).
     struct line_record {
         quantity_type qty;
         boost::container::small_vector<part, 1> parts;
+        [[no_unique_address]] line_context_t<Traits> context{};
     };
 
     /// Allocated lines by order id: a flat hash map (no allocation per line) whose iteration
@@ -106,6 +109,7 @@ public:
         quantity_type old_qty{};        ///< quantity_changed: the previous purchased quantity;
                                         ///< deallocated: the whole line's quantity
         std::uint32_t position = 0;     ///< deallocated: where the entry was in the batch
+        [[no_unique_address]] line_context_t<Traits> context{};  ///< deallocated: the line's context
     };
 
     /// An empty product.
@@ -205,6 +209,7 @@ public:
         const auto i = static_cast<std::uint32_t>(*found);
         auto& rec = it->second;
         rec.qty = line.qty;
+        rec.context = line.context;
         place(i, line.order, line.qty, rec);
         ++version_;
         raise_allocated(line.order, line.qty, i);
@@ -233,6 +238,7 @@ public:
         }
         auto& rec = lines_[line.order];
         rec.qty = line.qty;
+        rec.context = line.context;
         for (const auto& p : plan) {
             place(p.batch, line.order, p.qty, rec);
             raise_allocated(line.order, p.qty, p.batch);
@@ -501,11 +507,12 @@ private:
                    .order = order,
                    .qty = p.qty,
                    .old_qty = rec.qty,
-                   .position = static_cast<std::uint32_t>(pos)});
+                   .position = static_cast<std::uint32_t>(pos),
+                   .context = rec.context});
             refresh(p.batch);
         }
         events_.emplace_back(events::basic_deallocated<Traits>{
-            order, sku_, rec.qty, batches_[rec.parts.front().batch].ref(), reason});
+            order, sku_, rec.qty, batches_[rec.parts.front().batch].ref(), reason, rec.context});
     }
 
     void undo(const change& c) {
@@ -529,6 +536,7 @@ private:
                 batches_[c.batch].insert(c.position, c.order, c.qty);
                 auto& rec = lines_[c.order];
                 rec.qty = c.old_qty;
+                rec.context = c.context;
                 rec.parts.insert(rec.parts.begin(), part{c.batch, c.qty});
                 break;
             }
