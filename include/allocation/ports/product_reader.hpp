@@ -40,15 +40,19 @@ struct basic_product_state {
 };
 using product_state = basic_product_state<default_traits>;
 
+/// The state of a batch.
+template <class Batch>
+[[nodiscard]] auto batch_state_of(const Batch& b) -> basic_batch_state<typename Batch::traits_type> {
+    return {b.ref(), b.sku(), b.purchased(), b.allocated(), b.eta(), b.expires()};
+}
+
 /// The state of a product (its batches in preference order).
 template <class Product>
 [[nodiscard]] auto state_of(const Product& p) -> basic_product_state<typename Product::traits_type> {
     basic_product_state<typename Product::traits_type> out{p.sku(), p.version(), p.available(), {}};
     const auto order = p.preference_order();
     out.batches.reserve(order.size());
-    for (const auto* b : order) {
-        out.batches.push_back({b->ref(), b->sku(), b->purchased(), b->allocated(), b->eta(), b->expires()});
-    }
+    for (const auto* b : order) out.batches.push_back(batch_state_of(*b));
     return out;
 }
 

@@ -3,9 +3,17 @@
 // SPDX-License-Identifier: MIT
 #include <allocation/adapters/memory/reader.hpp>
 
+#include <chrono>    // year, month, day
+#include <cstdint>   // uint32_t
+#include <optional>  // optional
+#include <random>    // mt19937
+
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <allocation/adapters/memory/store.hpp>
+#include <allocation/bus/bootstrap.hpp>
+#include <allocation/strategies/best_fit.hpp>
 
 using namespace allocation;
 
@@ -83,3 +91,51 @@ TEST_CASE("a memory read of a batch added to an existing product finds it after 
 }
 
 }  // TEST_SUITE
+
+namespace {
+
+// Commands at random on one product through the bus, the read model checked against the product
+// after each: batches with few distinct ETAs (ties keep insertion order), lines, deallocations and
+// shrinks (the bus reallocates what a shrink gives back).
+template <class Product>
+void check_read_model_follows_the_product(std::uint32_t seed) {
+    memory::basic_store<Product> store;
+    auto bus = bootstrap(store);
+    std::mt19937 random(seed);
+    const auto pick = [&](int n) { return static_cast<int>(random() % static_cast<unsigned>(n)); };
+    int batches = 0;
+    int orders = 0;
+    for (int step = 0; step < 300; ++step) {
+        const int what = batches == 0 ? 0 : pick(10);
+        if (what == 0) {
+            std::optional<date> eta;
+            if (const int d = pick(4); d > 0) eta = date{std::chrono::year{2030}, std::chrono::month{1}, std::chrono::day{static_cast<unsigned>(d)}};
+            REQUIRE(bus.handle(commands::create_batch{.ref = batch_ref{fmt::format("b{}", batches++)},
+                                                      .sku = sku{"LAMP"},
+                                                      .qty = quantity{1 + pick(20)},
+                                                      .eta = eta}));
+        } else if (what <= 6) {
+            (void)bus.handle(commands::allocate{order_id{fmt::format("o{}", orders++)}, sku{"LAMP"}, quantity{1 + pick(6)}});
+        } else if (what <= 8) {
+            (void)bus.handle(commands::deallocate{order_id{fmt::format("o{}", pick(orders + 1))}, sku{"LAMP"}});
+        } else {
+            REQUIRE(bus.handle(commands::change_batch_quantity{batch_ref{fmt::format("b{}", pick(batches))},
+                                                               quantity{1 + pick(20)}}));
+        }
+        std::optional<product_state> expected;
+        REQUIRE(store.read(sku{"LAMP"}, [&](const Product& p) { expected = state_of(p); }));
+        CAPTURE(step);
+        REQUIRE(store.read_product(sku{"LAMP"}).value() == expected);
+        for (const auto& b : expected->batches) REQUIRE(store.read_batch(b.ref).value() == b);
+    }
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("the memory read model, kept commit by commit, is the product's state after any sequence of commands",
+                   Product, product, basic_product<best_fit>) {
+    for (std::uint32_t seed = 1; seed <= 5; ++seed) {
+        CAPTURE(seed);
+        check_read_model_follows_the_product<Product>(seed);
+    }
+}
