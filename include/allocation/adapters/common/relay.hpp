@@ -10,6 +10,7 @@
 #include <type_traits>   // remove_cvref_t
 #include <variant>       // visit
 
+#include <allocation/adapters/common/outbox_row.hpp>
 #include <allocation/error.hpp>
 #include <allocation/ports/publisher.hpp>
 #include <allocation/try.hpp>
@@ -64,6 +65,29 @@ auto relay_with(Outbox& outbox, Send&& send, std::size_t max) -> result<std::siz
     if (outcome.failure) return outcome.failure;
     return marked;
 }
+
+/// The base of every backend's outbox (`Outbox`, which gives `take_unsent(max, take)`): the type of
+/// its records and relay(), which hands its unsent events to an EventPublisher.
+template <class Outbox, class Traits>
+class relaying_outbox {
+public:
+    /// One stored event.
+    using record = basic_outbox_record<Traits>;
+
+    /// Hands up to `max` unsent events, oldest first, to `publisher` (`publish(channel, event)`,
+    /// see event_publisher), and marks each one sent that it took or does not take (an event
+    /// type the publisher does not model is skipped). Stops at the first failure, returning it
+    /// after marking the ones before. Returns the number of events marked sent.
+    template <class Publisher>
+    auto relay(Publisher& publisher, std::size_t max = 1000) -> result<std::size_t> {
+        return relay_with(
+            static_cast<Outbox&>(*this), [&](std::span<const record> rows) { return publish_records(publisher, rows); },
+            max);
+    }
+
+protected:
+    relaying_outbox() = default;
+};
 
 }  // namespace allocation::detail
 

@@ -4,11 +4,14 @@
 #ifndef ALLOCATION_ADAPTERS_COMMON_SLOT_REPOSITORY_HPP
 #define ALLOCATION_ADAPTERS_COMMON_SLOT_REPOSITORY_HPP
 
-#include <memory>    // unique_ptr, make_unique
-#include <mutex>     // unique_lock, adopt_lock
-#include <optional>  // optional
-#include <utility>   // move
-#include <vector>    // vector
+#include <cstddef>        // size_t
+#include <memory>         // unique_ptr, make_unique
+#include <mutex>          // unique_lock, adopt_lock
+#include <optional>       // optional
+#include <shared_mutex>   // shared_mutex, shared_lock
+#include <unordered_map>  // unordered_map
+#include <utility>        // move, forward
+#include <vector>         // vector
 
 #include <allocation/detail/product_slot.hpp>
 #include <allocation/error.hpp>
@@ -61,6 +64,63 @@ struct held_products {
         held.clear();
         added.clear();
     }
+};
+
+/// The slots of a store's products by SKU, and the SKU owning each batch reference it knows: the
+/// two maps every slot store keeps, under one shared mutex (the products are guarded by their
+/// slots, which outlive the store's units of work). Thread-safe.
+/// @tparam Product a basic_product.
+template <class Product>
+class slot_map {
+    using sku_type = typename Product::sku_type;
+    using batch_ref_type = typename Product::batch_ref_type;
+
+public:
+    using slot = slot_of_t<Product>;
+    using slots_type = std::unordered_map<sku_type, std::unique_ptr<slot>>;
+    using owners_type = std::unordered_map<batch_ref_type, sku_type>;
+
+    /// The slot of a SKU, nullptr when it has none.
+    [[nodiscard]] auto find(const sku_type& key) const -> slot* {
+        const std::shared_lock lock(mutex_);
+        const auto it = slots_.find(key);
+        return it == slots_.end() ? nullptr : it->second.get();
+    }
+    /// The slot of a SKU, an empty one made when it has none.
+    auto find_or_make(const sku_type& key) -> slot* {
+        const std::unique_lock lock(mutex_);
+        auto& s = slots_[key];
+        if (!s) s = std::make_unique<slot>();
+        return s.get();
+    }
+    /// The SKU owning a batch reference; none when unknown.
+    [[nodiscard]] auto owner(const batch_ref_type& ref) const -> std::optional<sku_type> {
+        const std::shared_lock lock(mutex_);
+        const auto it = owners_.find(ref);
+        if (it == owners_.end()) return std::nullopt;
+        return it->second;
+    }
+    /// Records the SKU owning a batch reference.
+    void set_owner(const batch_ref_type& ref, const sku_type& key) {
+        const std::unique_lock lock(mutex_);
+        owners_.insert_or_assign(ref, key);
+    }
+    /// The number of slots.
+    [[nodiscard]] auto size() const -> std::size_t {
+        const std::shared_lock lock(mutex_);
+        return slots_.size();
+    }
+    /// Runs `f(slots, owners)` holding the maps exclusively (a change checked and made at once).
+    template <class F>
+    auto exclusive(F&& f) {
+        const std::unique_lock lock(mutex_);
+        return std::forward<F>(f)(slots_, owners_);
+    }
+
+private:
+    mutable std::shared_mutex mutex_;
+    slots_type slots_;
+    owners_type owners_;
 };
 
 /// The repository of a slot store. The store (`Store`) gives it, as a friend:

@@ -30,10 +30,8 @@ namespace allocation::detail {
 template <class Store>
 class slot_unit_of_work {
 public:
-    using product_type = typename Store::product_type;
-    using event_type = typename product_type::event_type;
-    using traits_type = typename product_type::traits_type;
     using repository_type = slot_repository<Store>;
+    using event_type = typename Store::product_type::event_type;
 
     explicit slot_unit_of_work(Store& s) noexcept : store_(&s), products_(s) {}
     slot_unit_of_work(const slot_unit_of_work&) = delete;
@@ -83,7 +81,7 @@ public:
     }
 
 private:
-    void collect(product_type& p) {
+    void collect(typename Store::product_type& p) {
         if (events_.empty()) {
             events_ = p.take_events();
         } else {

@@ -34,11 +34,10 @@ class basic_store;
 /// when they must). Several relays, in one process or several, may run at once: each unsent
 /// event is taken by one of them (FOR UPDATE SKIP LOCKED). Thread-safe.
 template <class Product>
-class basic_outbox {
-public:
+class basic_outbox : public allocation::detail::relaying_outbox<basic_outbox<Product>, typename Product::traits_type> {
     using traits_type = typename Product::traits_type;
-    using event_type = typename Product::event_type;
-    /// One stored event.
+
+public:
     using record = allocation::detail::basic_outbox_record<traits_type>;
 
     explicit basic_outbox(basic_store<Product>& s) noexcept : pool_(s.pool()) {}
@@ -61,17 +60,6 @@ public:
         return detail::with_connection(*pool_, [](pqxx::connection& c) {
             return detail::exec(c, "SELECT count(*) FROM outbox WHERE NOT sent")[0][0].template as<std::size_t>();
         });
-    }
-
-    /// Hands up to `max` unsent events, oldest first, to `publisher` (`publish(channel, event)`,
-    /// see event_publisher), and marks each one sent that it took or does not take (an event
-    /// type the publisher does not model is skipped). Stops at the first failure, returning it
-    /// after marking the ones before. Returns the number of events marked sent.
-    template <class Publisher>
-    auto relay(Publisher& publisher, std::size_t max = 1000) -> result<std::size_t> {
-        return allocation::detail::relay_with(
-            *this, [&](std::span<const record> rows) { return allocation::detail::publish_records(publisher, rows); },
-            max);
     }
 
     /// Gives up to `max` unsent events, oldest first, to `take(std::span<const record>)`, which

@@ -9,6 +9,7 @@
 
 #include <pqxx/pqxx>
 
+#include <allocation/adapters/common/store_base.hpp>
 #include <allocation/adapters/postgres/codec.hpp>
 #include <allocation/adapters/postgres/connection.hpp>
 #include <allocation/domain/commands.hpp>
@@ -17,53 +18,63 @@
 
 namespace allocation::postgres::detail {
 
-/// The committed state of a product, read in one statement (one snapshot); none when unknown.
+/// Reads of committed state on connections of a pool: the reads of product_reader, each one
+/// plain statement (one snapshot) that locks no row.
+/// @tparam Product a basic_product.
 template <class Product>
-auto read_product(connection_pool& pool, const typename Product::sku_type& key,
-                  const allocation::detail::product_maker<Product>& maker)
-    -> result<std::optional<basic_product_state<typename Product::traits_type>>> {
-    return with_connection(pool, [&](pqxx::connection& c) {
-        std::optional<basic_product_state<typename Product::traits_type>> out;
-        const auto rows = exec(c, product_select(c, key));
-        if (!rows.empty()) out = state_of(decode_product<Product>(key, rows, maker));
-        return out;
-    });
-}
+class reader : public allocation::detail::loading_reader<reader<Product>, Product> {
+    using traits = typename Product::traits_type;
+    using q = typename traits::quantity_type;
 
-/// A committed batch; none when no product has it.
-template <class Traits>
-auto read_batch(connection_pool& pool, const typename Traits::batch_ref_type& ref)
-    -> result<std::optional<basic_batch_state<Traits>>> {
-    using q = typename Traits::quantity_type;
-    return with_connection(pool, [&](pqxx::connection& c) {
-        std::optional<basic_batch_state<Traits>> out;
-        const auto rows = exec(c, "SELECT sku, purchased, allocated, to_char(eta, 'YYYY-MM-DD'), "
-                                  "to_char(expires, 'YYYY-MM-DD') FROM batches WHERE ref = " + sql(c, ref));
-        if (!rows.empty()) {
-            const auto& r = rows[0];
-            out = basic_batch_state<Traits>{ref, read_id<typename Traits::sku_type>(r[0]), read_qty<q>(r[1]),
-                                            read_qty<q>(r[2]), read_date(r[3]), read_date(r[4])};
-        }
-        return out;
-    });
-}
+public:
+    reader(connection_pool& pool, const allocation::detail::product_maker<Product>& maker) noexcept
+        : pool_(&pool), maker_(&maker) {}
 
-/// Where an order's lines are allocated, in allocation order.
-template <class Traits>
-auto read_allocations(connection_pool& pool, const typename Traits::order_id_type& order)
-    -> result<std::vector<basic_line_allocation<Traits>>> {
-    return with_connection(pool, [&](pqxx::connection& c) {
-        std::vector<basic_line_allocation<Traits>> out;
-        const auto rows = exec(c, "SELECT b.sku, a.qty, a.batch_ref FROM allocations a JOIN batches b ON b.ref = "
-                                  "a.batch_ref WHERE a.orderid = " + sql(c, order) + " ORDER BY a.id");
-        out.reserve(rows.size());
-        for (const auto& r : rows) {
-            out.push_back({read_id<typename Traits::sku_type>(r[0]), read_qty<typename Traits::quantity_type>(r[1]),
-                           read_id<typename Traits::batch_ref_type>(r[2])});
-        }
-        return out;
-    });
-}
+    /// A product as committed, read in one statement (one snapshot); none when unknown.
+    auto load(const typename traits::sku_type& key) -> result<std::optional<Product>> {
+        return with_connection(*pool_, [&](pqxx::connection& c) {
+            std::optional<Product> out;
+            const auto rows = exec(c, product_select(c, key));
+            if (!rows.empty()) out = decode_product<Product>(key, rows, *maker_);
+            return out;
+        });
+    }
+
+    /// A committed batch; none when no product has it.
+    auto read_batch(const typename traits::batch_ref_type& ref) -> result<std::optional<basic_batch_state<traits>>> {
+        return with_connection(*pool_, [&](pqxx::connection& c) {
+            std::optional<basic_batch_state<traits>> out;
+            const auto rows = exec(c, "SELECT sku, purchased, allocated, to_char(eta, 'YYYY-MM-DD'), "
+                                      "to_char(expires, 'YYYY-MM-DD') FROM batches WHERE ref = " + sql(c, ref));
+            if (!rows.empty()) {
+                const auto& r = rows[0];
+                out = basic_batch_state<traits>{ref, read_id<typename traits::sku_type>(r[0]), read_qty<q>(r[1]),
+                                                read_qty<q>(r[2]), read_date(r[3]), read_date(r[4])};
+            }
+            return out;
+        });
+    }
+
+    /// Where an order's lines are allocated, in allocation order.
+    auto read_allocations(const typename traits::order_id_type& order)
+        -> result<std::vector<basic_line_allocation<traits>>> {
+        return with_connection(*pool_, [&](pqxx::connection& c) {
+            std::vector<basic_line_allocation<traits>> out;
+            const auto rows = exec(c, "SELECT b.sku, a.qty, a.batch_ref FROM allocations a JOIN batches b ON b.ref = "
+                                      "a.batch_ref WHERE a.orderid = " + sql(c, order) + " ORDER BY a.id");
+            out.reserve(rows.size());
+            for (const auto& r : rows) {
+                out.push_back({read_id<typename traits::sku_type>(r[0]), read_qty<q>(r[1]),
+                               read_id<typename traits::batch_ref_type>(r[2])});
+            }
+            return out;
+        });
+    }
+
+private:
+    connection_pool* pool_;
+    const allocation::detail::product_maker<Product>* maker_;
+};
 
 }  // namespace allocation::postgres::detail
 

@@ -41,12 +41,12 @@ class basic_unit_of_work;
 /// so they do not deadlock; a deadlock PostgreSQL detects anyway is errc::conflict too.
 template <class Product>
 class basic_repository {
+    using sku_type = typename Product::sku_type;
+    static_assert(storable_traits<typename Product::traits_type>,
+                  "the PostgreSQL adapter stores integer ids or ids with a text form, and std::chrono dates");
+
 public:
     using product_type = Product;
-    using traits_type = typename Product::traits_type;
-    using sku_type = typename Product::sku_type;
-    using batch_ref_type = typename Product::batch_ref_type;
-    static_assert(storable_traits<traits_type>, "the PostgreSQL adapter stores default_traits-like types");
 
     /// A repository on `pool` whose products are made by `maker` (which must outlive it).
     basic_repository(std::shared_ptr<detail::connection_pool> pool,
@@ -95,7 +95,7 @@ public:
     }
 
     /// The product owning a batch, locked like get(); nullptr when no product has it.
-    auto get_by_batch_ref(const batch_ref_type& ref) -> result<Product*> {
+    auto get_by_batch_ref(const typename Product::batch_ref_type& ref) -> result<Product*> {
         for (const auto& e : entries_) {
             if (e.product->find_batch(ref) != nullptr) return e.product.get();
         }

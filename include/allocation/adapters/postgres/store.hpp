@@ -10,7 +10,7 @@
 #include <utility>    // move
 #include <vector>     // vector
 
-#include <allocation/adapters/common/product_rows.hpp>
+#include <allocation/adapters/common/store_base.hpp>
 #include <allocation/adapters/postgres/connection.hpp>
 #include <allocation/adapters/postgres/outbox.hpp>
 #include <allocation/adapters/postgres/reader.hpp>
@@ -31,14 +31,8 @@ namespace allocation::postgres {
 /// that sets it. It must outlive its units of work.
 /// @tparam Product a basic_product.
 template <class Product>
-class basic_store : public allocation::detail::makes_products_with<Product> {
+class basic_store : public allocation::detail::store_base<basic_store<Product>, Product> {
 public:
-    using product_type = Product;
-    using traits_type = typename Product::traits_type;
-    using sku_type = typename Product::sku_type;
-    using batch_ref_type = typename Product::batch_ref_type;
-    using order_id_type = typename Product::order_id_type;
-    using event_type = typename Product::event_type;
     using unit_of_work_type = basic_unit_of_work<Product>;
 
     /// A store on the database at `url` (a libpq URI or connection string, the service's
@@ -66,7 +60,7 @@ public:
     /// Creates or upgrades the schema; safe when several processes do it at once.
     /// Errors: errc::storage_error.
     auto migrate() -> result<void> {
-        if (auto r = detail::with_connection(*pool_, [](pqxx::connection& c) { detail::migrate<traits_type>(c); }); !r) {
+        if (auto r = detail::with_connection(*pool_, [](pqxx::connection& c) { detail::migrate<typename Product::traits_type>(c); }); !r) {
             pool_->report(fmt::format("migration failed: {}", pool_->last_error()));
             return errc::storage_error;
         }
@@ -75,19 +69,6 @@ public:
 
     /// Starts a unit of work; it takes a connection when it first needs one.
     [[nodiscard]] auto begin() -> unit_of_work_type { return unit_of_work_type(pool_, this->maker()); }
-
-    /// The committed state of a product; none when unknown. Errors: errc::storage_error.
-    auto read_product(const sku_type& key) -> result<std::optional<basic_product_state<traits_type>>> {
-        return detail::read_product<Product>(*pool_, key, this->maker());
-    }
-    /// A committed batch; none when no product has it. Errors: errc::storage_error.
-    auto read_batch(const batch_ref_type& ref) -> result<std::optional<basic_batch_state<traits_type>>> {
-        return detail::read_batch<traits_type>(*pool_, ref);
-    }
-    /// Where an order's lines are allocated, in allocation order. Errors: errc::storage_error.
-    auto read_allocations(const order_id_type& order) -> result<std::vector<basic_line_allocation<traits_type>>> {
-        return detail::read_allocations<traits_type>(*pool_, order);
-    }
 
     [[nodiscard]] auto url() const noexcept -> const std::string& { return pool_->url(); }
     [[nodiscard]] auto settings() const noexcept -> const options& { return pool_->settings(); }
@@ -99,6 +80,14 @@ public:
     [[nodiscard]] auto pool() const noexcept -> const std::shared_ptr<detail::connection_pool>& { return pool_; }
 
 private:
+    friend class allocation::detail::store_base<basic_store, Product>;
+
+    // The reads of committed state run on pooled connections (errc::storage_error).
+    template <class F>
+    auto reads(F&& f) {
+        return std::forward<F>(f)(detail::reader<Product>(*pool_, this->maker()));
+    }
+
     std::shared_ptr<detail::connection_pool> pool_;
 };
 

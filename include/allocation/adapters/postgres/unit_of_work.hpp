@@ -39,8 +39,6 @@ template <class Product>
 class basic_unit_of_work {
 public:
     using product_type = Product;
-    using event_type = typename Product::event_type;
-    using traits_type = typename Product::traits_type;
 
     /// A unit of work on `pool` whose products are made by `maker` (which must outlive it).
     basic_unit_of_work(std::shared_ptr<detail::connection_pool> pool,
@@ -103,7 +101,7 @@ public:
     }
 
     /// The events of what was committed so far, each returned once.
-    [[nodiscard]] auto collect_new_events() -> std::vector<event_type> { return std::exchange(events_, {}); }
+    [[nodiscard]] auto collect_new_events() -> std::vector<typename Product::event_type> { return std::exchange(events_, {}); }
 
 private:
     using entry = typename basic_repository<Product>::entry;
@@ -167,11 +165,11 @@ private:
                                    detail::sql(c, b.ref()));
             }
         }
-        sql += detail::outbox_insert<traits_type>(c, p.events());
+        sql += detail::outbox_insert<typename Product::traits_type>(c, p.events());
     }
 
     basic_repository<Product> products_;
-    std::vector<event_type> events_;
+    std::vector<typename Product::event_type> events_;
 };
 
 using unit_of_work = basic_unit_of_work<allocation::product>;

@@ -27,11 +27,10 @@ namespace allocation::sqlite {
 /// must). Run one relay per database at a time; several would publish some events twice.
 /// Thread-safe.
 template <class Product>
-class basic_outbox {
-public:
+class basic_outbox : public allocation::detail::relaying_outbox<basic_outbox<Product>, typename Product::traits_type> {
     using traits_type = typename Product::traits_type;
-    using event_type = typename Product::event_type;
-    /// One stored event.
+
+public:
     using record = allocation::detail::basic_outbox_record<traits_type>;
 
     explicit basic_outbox(basic_store<Product>& s) noexcept : store_(&s) {}
@@ -57,17 +56,6 @@ public:
             if (!st.ok() || st.step() != SQLITE_ROW) return errc::storage_error;
             return static_cast<std::size_t>(st.int64(0));
         });
-    }
-
-    /// Hands up to `max` unsent events, oldest first, to `publisher` (`publish(channel, event)`,
-    /// see event_publisher), and marks each one sent that it took or does not take (an event
-    /// type the publisher does not model is skipped). Stops at the first failure, returning it
-    /// after marking the ones before. Returns the number of events marked sent.
-    template <class Publisher>
-    auto relay(Publisher& publisher, std::size_t max = 1000) -> result<std::size_t> {
-        return allocation::detail::relay_with(
-            *this, [&](std::span<const record> rows) { return allocation::detail::publish_records(publisher, rows); },
-            max);
     }
 
     /// Gives up to `max` unsent events, oldest first, to `take(std::span<const record>)`, which

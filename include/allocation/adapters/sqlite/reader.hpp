@@ -7,6 +7,7 @@
 #include <optional>  // optional
 #include <vector>    // vector
 
+#include <allocation/adapters/common/store_base.hpp>
 #include <allocation/adapters/sqlite/codec.hpp>
 #include <allocation/domain/commands.hpp>
 #include <allocation/error.hpp>
@@ -15,42 +16,50 @@
 
 namespace allocation::sqlite::detail {
 
-/// The committed state of a product, loaded in a read transaction; none when unknown.
+/// Reads of committed state on one session (the store's reader connection, held by the caller):
+/// the reads of product_reader, each in one read transaction or one statement.
+/// @tparam Product a basic_product.
 template <class Product>
-auto read_product(session& s, const typename Product::sku_type& key, const allocation::detail::product_maker<Product>& maker)
-    -> result<std::optional<basic_product_state<typename Product::traits_type>>> {
-    ALLOCATION_TRY(loaded, load<Product>(s, key, maker));
-    if (!loaded) return std::optional<basic_product_state<typename Product::traits_type>>{};
-    return std::optional(state_of(*loaded));
-}
+class reader : public allocation::detail::loading_reader<reader<Product>, Product> {
+    using traits = typename Product::traits_type;
 
-/// A committed batch; none when no product has it.
-template <class Traits>
-auto read_batch(session& s, const typename Traits::batch_ref_type& ref)
-    -> result<std::optional<basic_batch_state<Traits>>> {
-    using q = typename Traits::quantity_type;
-    return query_one(s.batch_state, id_column(ref), [&](const statement& st) {
-        return basic_batch_state<Traits>{ref,
-                                         make_id<typename Traits::sku_type>(st.text(0)),
-                                         allocation::detail::make_quantity<q>(st.int64(1)),
-                                         allocation::detail::make_quantity<q>(st.int64(4)),
-                                         read_date<typename Traits::date_type>(st, 2),
-                                         read_date<typename Traits::date_type>(st, 3)};
-    });
-}
+public:
+    reader(session& s, const allocation::detail::product_maker<Product>& maker) noexcept : s_(&s), maker_(&maker) {}
 
-/// Where an order's lines are allocated, in allocation order.
-template <class Traits>
-auto read_allocations(session& s, const typename Traits::order_id_type& order)
-    -> result<std::vector<basic_line_allocation<Traits>>> {
-    std::vector<basic_line_allocation<Traits>> out;
-    ALLOCATION_TRYV(query_each(s.order_allocations, id_column(order), [&](const statement& st) {
-        out.push_back({make_id<typename Traits::sku_type>(st.text(0)),
-                       allocation::detail::make_quantity<typename Traits::quantity_type>(st.int64(1)),
-                       make_id<typename Traits::batch_ref_type>(st.text(2))});
-    }));
-    return out;
-}
+    /// A product as committed, loaded in one read transaction; none when unknown.
+    auto load(const typename traits::sku_type& key) -> result<std::optional<Product>> {
+        return sqlite::detail::load<Product>(*s_, key, *maker_);
+    }
+
+    /// A committed batch; none when no product has it.
+    auto read_batch(const typename traits::batch_ref_type& ref) -> result<std::optional<basic_batch_state<traits>>> {
+        using q = typename traits::quantity_type;
+        return query_one(s_->batch_state, id_column(ref), [&](const statement& st) {
+            return basic_batch_state<traits>{ref,
+                                             make_id<typename traits::sku_type>(st.text(0)),
+                                             allocation::detail::make_quantity<q>(st.int64(1)),
+                                             allocation::detail::make_quantity<q>(st.int64(4)),
+                                             read_date<typename traits::date_type>(st, 2),
+                                             read_date<typename traits::date_type>(st, 3)};
+        });
+    }
+
+    /// Where an order's lines are allocated, in allocation order.
+    auto read_allocations(const typename traits::order_id_type& order)
+        -> result<std::vector<basic_line_allocation<traits>>> {
+        std::vector<basic_line_allocation<traits>> out;
+        ALLOCATION_TRYV(query_each(s_->order_allocations, id_column(order), [&](const statement& st) {
+            out.push_back({make_id<typename traits::sku_type>(st.text(0)),
+                           allocation::detail::make_quantity<typename traits::quantity_type>(st.int64(1)),
+                           make_id<typename traits::batch_ref_type>(st.text(2))});
+        }));
+        return out;
+    }
+
+private:
+    session* s_;
+    const allocation::detail::product_maker<Product>* maker_;
+};
 
 }  // namespace allocation::sqlite::detail
 
