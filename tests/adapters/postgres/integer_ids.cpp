@@ -2,10 +2,8 @@
 // id columns, numeric quantity columns holding the units, through the bus, the inbox and a
 // second store on the database.
 // SPDX-License-Identifier: MIT
-#include <chrono>   // year_month_day
-#include <string>   // string
+#include <string>   // string, stoi
 #include <utility>  // pair
-#include <vector>   // vector
 
 #include <doctest/doctest.h>
 #include <pqxx/pqxx>
@@ -14,19 +12,15 @@
 #include <allocation/allocation.hpp>
 
 #include "adapters/postgres/server.hpp"
+#include "adapters/integer_ids_scenario.hpp"
 #include "domain/integer_traits.hpp"
 
 namespace {
 
 using namespace allocation;
 
-// Integer ids and thousandths; PostgreSQL keeps dates as std::chrono dates.
-struct postgres_traits : erp::integer_traits {
-    using date_type = std::chrono::year_month_day;
-};
-using app = with_traits<postgres_traits>;
+using app = testing::stored_integer_app;
 using store_type = postgres::basic_store<app::product>;
-using erp::qty;
 
 // The first column of the first row of a query on the schema, as text.
 auto scalar(const std::string& url, const std::string& sql) -> std::string {
@@ -50,26 +44,7 @@ TEST_CASE("integer ids and a decimal quantity go through the bus on PostgreSQL, 
     {
         store_type s(url);
         REQUIRE(s.migrate());
-        auto bus = bootstrap(s);
-        using create = app::commands::create_batch;
-        REQUIRE(bus.handle(create{.ref = 10, .sku = 7, .qty = qty(1, 500)}));
-        REQUIRE(bus.handle(create{
-            .ref = 11, .sku = 7, .qty = qty(5'000'000), .eta = std::chrono::year{2030} / 1 / 1}));
-        CHECK(bus.handle(app::commands::allocate{.order = 42, .sku = 7, .qty = qty(1, 250)}).value() == 10);
-        CHECK(bus.handle(app::commands::allocate{.order = -1, .sku = 7, .qty = qty(1)}).error() ==
-              errc::invalid_identifier);
-        const app::commands::allocate_order order{
-            .order = 43, .lines = {{.sku = 7, .qty = qty(3'000'000, 1)}}, .message_id = "m-43"};
-        const auto first = bus.handle(order);
-        REQUIRE(first);
-        CHECK(first.value().at(0).batch == 11);
-        SUBCASE("the same message again is answered from the inbox") {
-            const auto again = bus.handle(order);
-            REQUIRE(again);
-            CHECK(again.value() == first.value());
-            CHECK(scalar(url, "SELECT count(*) FROM allocations") == "2");
-        }
-        REQUIRE(bus.handle(app::commands::change_batch_quantity{.ref = 10, .qty = qty(1)}));
+        testing::run_integer_ids_commands<app>(s, [&] { return std::stoi(scalar(url, "SELECT count(*) FROM allocations")); });
     }
     for (const auto& [table, column] : {std::pair{"products", "sku"}, std::pair{"batches", "ref"},
                                         std::pair{"batches", "sku"}, std::pair{"allocations", "orderid"},
@@ -85,15 +60,7 @@ TEST_CASE("integer ids and a decimal quantity go through the bus on PostgreSQL, 
     CHECK(scalar(url, "SELECT purchased FROM batches WHERE ref = 10") == "1.000");
     CHECK(scalar(url, "SELECT allocated FROM batches WHERE ref = 11") == "3000001.251");
     CHECK(scalar(url, "SELECT qty FROM outbox WHERE channel = 'line_allocated' AND orderid = 43") == "3000000.001");
-
-    store_type s(url);
-    const auto state = s.read_product(7).value();
-    REQUIRE(state);
-    CHECK(state->available == qty(5'000'001) - qty(3'000'001, 251));
-    auto bus = bootstrap(s);
-    // 42's 1.250 no longer fitted batch 10 (1.000) after it shrank and went to batch 11.
-    CHECK(s.read_allocations(42).value() == std::vector<app::line_allocation>{{7, qty(1, 250), 11}});
-    CHECK(bus.handle(app::commands::allocate{.order = 44, .sku = 7, .qty = qty(1)}).value() == 10);
-    CHECK(s.read_batch(10).value().value().allocated == qty(1));
+    store_type reopened(url);  // another store on the database
+    testing::check_integer_ids_reopened<app>(reopened);
 }
 }

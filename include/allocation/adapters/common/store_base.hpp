@@ -46,8 +46,8 @@ private:
     product_factory<Product> make_;
 };
 
-/// The base of every store of the library (memory, SQLite, PostgreSQL): the member types of its
-/// product, its product factory (makes_products) and its reads of committed state
+/// The base of every store of the library (memory, SQLite, PostgreSQL): its product type, its
+/// product factory (makes_products) and its reads of committed state
 /// (product_reader). The store (`Derived`, a friend) serves the reads with
 /// `reads(f) -> f(reader)`, `reader` having the same three reads over what the store keeps
 /// (its read model, its reader connection, a pooled connection).
@@ -58,32 +58,28 @@ class store_base {
 public:
     using product_type = Product;
     using traits_type = typename Product::traits_type;
-    using sku_type = typename Product::sku_type;
-    using batch_ref_type = typename Product::batch_ref_type;
-    using order_id_type = typename Product::order_id_type;
-    using event_type = typename Product::event_type;
 
     /// Every product this store makes (new SKUs) or reloads from storage from now on is made by
     /// `make` (see product_factory): its strategy survives a reload. Set it before the store's
     /// first unit of work; bootstrap's with_strategy and with_product_factory set it.
     void set_product_factory(product_factory<Product> make) { maker_.set(std::move(make)); }
     /// A new product, made by the product factory.
-    [[nodiscard]] auto make_product(const sku_type& sku, const basic_replenishment<traits_type>& rule) const
+    [[nodiscard]] auto make_product(const typename Product::sku_type& sku, const basic_replenishment<traits_type>& rule) const
         -> Product {
         return maker_.make(sku, rule);
     }
 
     /// The committed state of a product (its batches in preference order); none when unknown.
     /// Never waits for a unit of work. Errors: storage errors.
-    auto read_product(const sku_type& key) -> result<std::optional<basic_product_state<traits_type>>> {
+    auto read_product(const typename Product::sku_type& key) -> result<std::optional<basic_product_state<traits_type>>> {
         return self().reads([&](auto&& r) { return r.read_product(key); });
     }
     /// A committed batch; none when no product has it. Never waits for a unit of work.
-    auto read_batch(const batch_ref_type& ref) -> result<std::optional<basic_batch_state<traits_type>>> {
+    auto read_batch(const typename Product::batch_ref_type& ref) -> result<std::optional<basic_batch_state<traits_type>>> {
         return self().reads([&](auto&& r) { return r.read_batch(ref); });
     }
     /// Where an order's lines are allocated, in allocation order. Never waits for a unit of work.
-    auto read_allocations(const order_id_type& order) -> result<std::vector<basic_line_allocation<traits_type>>> {
+    auto read_allocations(const typename Product::order_id_type& order) -> result<std::vector<basic_line_allocation<traits_type>>> {
         return self().reads([&](auto&& r) { return r.read_allocations(order); });
     }
 
