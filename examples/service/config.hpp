@@ -9,6 +9,7 @@
 #include <cstdlib>      // getenv
 #include <filesystem>   // path, is_directory
 #include <functional>   // function
+#include <limits>       // numeric_limits
 #include <optional>     // optional
 #include <span>         // span
 #include <string>       // string
@@ -18,7 +19,9 @@
 #include <variant>      // variant
 #include <vector>       // vector
 
-#include <allocation/domain/types.hpp>  // max_quantity
+#include <allocation/domain/types.hpp>       // max_quantity, quantity
+#include <allocation/domain/validation.hpp>  // is_valid_batch_quantity
+#include <fmt/format.h>
 
 namespace allocation::service {
 
@@ -247,8 +250,10 @@ inline const std::vector<option_spec>& option_specs() {
         {"--reorder-point", "ALLOCATION_REORDER_POINT", "0",
          "available quantity at or below which a product raises low_stock (0: never)",
          [](config& c, std::string_view v) -> std::string {
-             const auto n = parse_integer(v, 0, max_quantity);
-             if (!n) return "must be an integer from 0 to 2147483647";
+             const auto n = parse_integer(v, 0, std::numeric_limits<std::int64_t>::max());
+             if (!n || !is_valid_batch_quantity(quantity{*n})) {
+                 return fmt::format("must be an integer from 0 to {}", max_quantity);
+             }
              c.reorder_point = *n;
              return {};
          }},

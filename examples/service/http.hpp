@@ -6,11 +6,15 @@
 
 #include <string>        // string
 #include <system_error>  // error_code
-#include <utility>       // move
+#include <utility>       // move, as_const
 #include <vector>        // vector
 
+#include <allocation/bus/handlers.hpp>
 #include <allocation/bus/message_bus.hpp>
+#include <allocation/domain/validation.hpp>
 #include <allocation/error.hpp>
+#include <allocation/ports/inbox.hpp>
+#include <allocation/ports/unit_of_work.hpp>
 #include <fmt/format.h>
 
 #include "http_message.hpp"
@@ -42,15 +46,21 @@ namespace detail {
 }  // namespace detail
 
 /// The service's HTTP API over a message bus and its store, whose reads (product_reader) answer
-/// the GET endpoints without holding anything a writer takes. Everything it is given must
-/// outlive it.
-/// @tparam Store the bus's store.
+/// the GET endpoints without holding anything a writer takes. A POST under an Idempotency-Key
+/// goes to the bus with the key as the command's message id and a digest of the request as its
+/// fingerprint: the store's inbox records the command's result in the transaction of the
+/// change, and the same request again is answered from it (status and body as the first time,
+/// with `Idempotent-Replayed: true`); another request under the key is answered 422. Everything
+/// it is given must outlive it.
+/// @tparam Store the bus's store; its units of work have an inbox.
 template <class Store>
 class http_api {
 public:
     using bus_type = basic_message_bus<Store>;
+    static_assert(records_processed_messages<unit_of_work_t<Store>>,
+                  "the service answers Idempotency-Key requests from the store's inbox");
 
-    http_api(bus_type& bus, Store& store, idempotency_store& keys) : bus_(&bus), store_(&store), keys_(&keys) {}
+    http_api(bus_type& bus, Store& store) : bus_(&bus), store_(&store) {}
 
     /// Adds the endpoints to `r`: one line each.
     void install(router& r) {
@@ -68,13 +78,18 @@ public:
     }
 
 private:
-    using post_handler = http_response (http_api::*)(const http_request&);
+    using post_handler = http_response (http_api::*)(const http_request&, const idempotent_request&);
     using get_handler = http_response (http_api::*)(const std::string&);
 
-    /// A POST endpoint, behind the Idempotency-Key.
+    /// A POST endpoint, given the request's inbox name when it carries an Idempotency-Key.
     void post(router& r, std::string path, post_handler h) {
         r.post(std::move(path), [this, h](const http_request& req, const route_params&) {
-            return with_idempotency(req, [&] { return (this->*h)(req); });
+            const auto* key = req.header("Idempotency-Key");
+            if (key == nullptr) return (this->*h)(req, idempotent_request{});
+            if (!validate::identifier_text(*key)) {
+                return detail::answer_error({400, validate::identifier_message("Idempotency-Key")});
+            }
+            return (this->*h)(req, idempotent(*key, req.method, req.path, req.body));
         });
     }
     /// A GET endpoint of one path parameter.
@@ -82,130 +97,127 @@ private:
         r.get(std::move(pattern), [this, h](const http_request&, const route_params& p) { return (this->*h)(p.front()); });
     }
 
-    /// The Idempotency-Key of a POST: the first answer (other than 5xx) is replayed to the same
-    /// request; another request under the key is answered 422.
-    template <class F>
-    auto with_idempotency(const http_request& req, F&& work) -> http_response {
-        const auto* header = req.header("Idempotency-Key");
-        if (header == nullptr) return work();
-        const auto& key = *header;
-        if (!is_valid_identifier(key)) {
-            return detail::answer_error({400, "Idempotency-Key must be 1 to 255 bytes of UTF-8 without control characters"});
-        }
-        const auto claim = keys_->claim(key, request_fingerprint(req.method, req.path, req.body));
-        switch (claim.outcome) {
-            case idempotency_claim::kind::replay: {
-                auto res = detail::answer(claim.response.status, claim.response.body);
-                res.headers.emplace_back("Idempotent-Replayed", "true");
-                return res;
-            }
-            case idempotency_claim::kind::mismatch:
-                return detail::answer_error({422, fmt::format("Idempotency-Key {} was already used for another request", key)});
-            case idempotency_claim::kind::unavailable:
-                return detail::answer_error({503, "storage is unavailable, retry the request"});
-            case idempotency_claim::kind::proceed:
-                break;
-        }
-        http_response res;
-        try {
-            res = work();
-        } catch (...) {
-            keys_->abandon(key);
-            throw;
-        }
-        if (res.status >= 500) {
-            keys_->abandon(key);
-        } else if (auto sent = keys_->complete(key, {res.status, res.body}); sent.status != res.status || sent.body != res.body) {
-            res = detail::answer(sent.status, std::move(sent.body));
-            res.headers.emplace_back("Idempotent-Replayed", "true");
-        }
+    /// Sends a parsed command to the bus under the request's inbox name and answers with
+    /// `render(command, result)`; a request that could not be read is refused (refused()).
+    template <class Command, class Render>
+    auto send(const idempotent_request& key, parsed<Command> cmd, Render render) -> http_response {
+        if (!cmd) return refused(key, cmd.error());
+        auto& c = cmd.value();
+        c.message_id = key.message_id;
+        c.fingerprint = key.fingerprint;
+        // Answered from the inbox when the key is there already (with this request: the bus
+        // replays its result; with another: message_id_reused). A request that met a concurrent
+        // one under its key is answered from the inbox too, then without the header.
+        const bool replayed = key.keyed() && processed_before(key.message_id);
+        const auto r = bus_->handle(c);
+        if (!r && r.error() == errc::message_id_reused) return reused(key);
+        auto res = render(std::as_const(c), r);
+        if (replayed && res.status < 500) res.headers.emplace_back("Idempotent-Replayed", "true");
         return res;
+    }
+
+    /// A request refused before it became a command. Under a key, the key is bound to it in the
+    /// inbox, so that another request under the key is answered 422 (the same one is refused
+    /// again alike: reading a request depends on nothing else).
+    auto refused(const idempotent_request& key, const api_error& why) -> http_response {
+        if (!key.keyed()) return detail::answer_error(why);
+        const auto bound = bus_->run([&](unit_of_work_t<Store>& uow) {
+            return handlers::record_refusal(key.message_id, key.fingerprint, uow);
+        });
+        if (!bound && bound.error() == errc::message_id_reused) return reused(key);
+        if (!bound) return detail::answer_error(detail::common_error(bound.error()));
+        auto res = detail::answer_error(why);
+        if (bound.value()) res.headers.emplace_back("Idempotent-Replayed", "true");
+        return res;
+    }
+
+    /// Whether the inbox holds a result under `message_id`.
+    auto processed_before(const std::string& message_id) -> bool {
+        auto uow = store_->begin();
+        const auto seen = uow.find_processed(message_id);
+        return seen && seen.value().has_value();
+    }
+
+    static auto reused(const idempotent_request& key) -> http_response {
+        return detail::answer_error({422, fmt::format("Idempotency-Key {} was already used for another request", key.key)});
     }
 
     // ---- endpoints ----------------------------------------------------------------------------
 
-    auto add_batch(const http_request& req) -> http_response {
-        auto cmd = parse_create_batch(req.body);
-        if (!cmd) return detail::answer_error(cmd.error());
-        if (auto r = bus_->handle(cmd.value()); !r) {
+    auto add_batch(const http_request& req, const idempotent_request& key) -> http_response {
+        return send(key, parse_create_batch(req.body), [](const commands::create_batch& c, const result<void>& r) {
+            if (r) return detail::answer(201, batchref_body(c.ref));
             if (r.error() == errc::duplicate_batch) {
-                return detail::answer_error({409, fmt::format("Batch {} exists with other data", cmd.value().ref)});
+                return detail::answer_error({409, fmt::format("Batch {} exists with other data", c.ref)});
             }
             return detail::answer_error(detail::common_error(r.error()));
-        }
-        return detail::answer(201, batchref_body(cmd.value().ref));
+        });
     }
 
-    auto allocate(const http_request& req) -> http_response {
-        auto cmd = parse_allocate(req.body);
-        if (!cmd) return detail::answer_error(cmd.error());
-        const auto& c = cmd.value();
-        auto r = bus_->handle(c);
-        if (r) return detail::answer(202, batchref_body(r.value()));
-        const auto ec = r.error();
-        if (ec == errc::invalid_sku) return detail::answer_error({400, fmt::format("Invalid sku {}", c.sku)});
-        if (ec == errc::out_of_stock) return detail::answer_error({409, fmt::format("Out of stock for sku {}", c.sku)});
-        if (ec == errc::conflicting_resubmission) {
-            return detail::answer_error(
-                {409, fmt::format("Order {} already has sku {} allocated with another quantity", c.order, c.sku)});
-        }
-        return detail::answer_error(detail::common_error(ec));
-    }
-
-    auto allocate_order(const http_request& req) -> http_response {
-        auto cmd = parse_allocate_order(req.body);
-        if (!cmd) return detail::answer_error(cmd.error());
-        const auto& c = cmd.value();
-        auto r = bus_->handle(c);
-        if (r) return detail::answer(202, order_body(c.order, r.value()));
-        const auto ec = r.error();
-        if (ec == errc::invalid_sku) {
-            return detail::answer_error({400, fmt::format("Invalid sku {}", unknown_sku(c))});
-        }
-        if (ec == errc::out_of_stock) {
-            return detail::answer_error(
-                {409, fmt::format("Out of stock: order {} cannot be allocated in full; nothing was allocated", c.order)});
-        }
-        if (ec == errc::conflicting_resubmission) {
-            return detail::answer_error(
-                {409, fmt::format("Order {} already has a line allocated with another quantity", c.order)});
-        }
-        return detail::answer_error(detail::common_error(ec));
-    }
-
-    auto deallocate(const http_request& req) -> http_response {
-        auto cmd = parse_deallocate(req.body);
-        if (!cmd) return detail::answer_error(cmd.error());
-        const auto& c = cmd.value();
-        auto r = bus_->handle(c);
-        if (r) return detail::answer(200, batchref_body(r.value()));
-        const auto ec = r.error();
-        if (ec == errc::invalid_sku || ec == errc::not_allocated) {
-            return detail::answer_error({404, fmt::format("Order {} has no allocated line of sku {}", c.order, c.sku)});
-        }
-        if (ec == errc::quantity_mismatch) {
-            return detail::answer_error(
-                {409, fmt::format("Order {} has sku {} allocated with another quantity", c.order, c.sku)});
-        }
-        return detail::answer_error(detail::common_error(ec));
-    }
-
-    auto change_batch_quantity(const http_request& req) -> http_response {
-        auto cmd = parse_change_batch_quantity(req.body);
-        if (!cmd) return detail::answer_error(cmd.error());
-        const auto& c = cmd.value();
-        if (auto r = bus_->handle(c); !r) {
-            if (r.error() == errc::unknown_batch) {
-                return detail::answer_error({404, fmt::format("Unknown batch {}", c.ref)});
+    auto allocate(const http_request& req, const idempotent_request& key) -> http_response {
+        return send(key, parse_allocate(req.body), [](const commands::allocate& c, const result<batch_ref>& r) {
+            if (r) return detail::answer(202, batchref_body(r.value()));
+            const auto ec = r.error();
+            if (ec == errc::invalid_sku) return detail::answer_error({400, fmt::format("Invalid sku {}", c.sku)});
+            if (ec == errc::out_of_stock) return detail::answer_error({409, fmt::format("Out of stock for sku {}", c.sku)});
+            if (ec == errc::conflicting_resubmission) {
+                return detail::answer_error(
+                    {409, fmt::format("Order {} already has sku {} allocated with another quantity", c.order, c.sku)});
             }
-            return detail::answer_error(detail::common_error(r.error()));
-        }
-        return detail::answer(200, dump(json{{"batchref", c.ref.value}, {"qty", c.qty.value}}));
+            return detail::answer_error(detail::common_error(ec));
+        });
+    }
+
+    auto allocate_order(const http_request& req, const idempotent_request& key) -> http_response {
+        return send(key, parse_allocate_order(req.body),
+                    [this](const commands::allocate_order& c, const result<std::vector<line_allocation>>& r) {
+                        if (r) return detail::answer(202, order_body(c.order, r.value()));
+                        const auto ec = r.error();
+                        if (ec == errc::invalid_sku) {
+                            return detail::answer_error({400, fmt::format("Invalid sku {}", unknown_sku(c))});
+                        }
+                        if (ec == errc::out_of_stock) {
+                            return detail::answer_error(
+                                {409, fmt::format("Out of stock: order {} cannot be allocated in full; nothing was allocated",
+                                                  c.order)});
+                        }
+                        if (ec == errc::conflicting_resubmission) {
+                            return detail::answer_error(
+                                {409, fmt::format("Order {} already has a line allocated with another quantity", c.order)});
+                        }
+                        return detail::answer_error(detail::common_error(ec));
+                    });
+    }
+
+    auto deallocate(const http_request& req, const idempotent_request& key) -> http_response {
+        return send(key, parse_deallocate(req.body), [](const commands::deallocate& c, const result<batch_ref>& r) {
+            if (r) return detail::answer(200, batchref_body(r.value()));
+            const auto ec = r.error();
+            if (ec == errc::invalid_sku || ec == errc::not_allocated) {
+                return detail::answer_error({404, fmt::format("Order {} has no allocated line of sku {}", c.order, c.sku)});
+            }
+            if (ec == errc::quantity_mismatch) {
+                return detail::answer_error(
+                    {409, fmt::format("Order {} has sku {} allocated with another quantity", c.order, c.sku)});
+            }
+            return detail::answer_error(detail::common_error(ec));
+        });
+    }
+
+    auto change_batch_quantity(const http_request& req, const idempotent_request& key) -> http_response {
+        return send(key, parse_change_batch_quantity(req.body),
+                    [](const commands::change_batch_quantity& c, const result<void>& r) {
+                        if (r) return detail::answer(200, dump(json{{"batchref", c.ref.value}, {"qty", c.qty.value}}));
+                        if (r.error() == errc::unknown_batch) {
+                            return detail::answer_error({404, fmt::format("Unknown batch {}", c.ref)});
+                        }
+                        return detail::answer_error(detail::common_error(r.error()));
+                    });
     }
 
     auto allocations(const std::string& id) -> http_response {
-        if (!is_valid_identifier(id)) {
-            return detail::answer_error({400, "orderid must be 1 to 255 bytes of UTF-8 without control characters"});
+        if (!validate::identifier<default_traits>(order_id{id})) {
+            return detail::answer_error({400, validate::identifier_message("orderid")});
         }
         auto found = store_->read_allocations(order_id{id});
         if (!found) return detail::answer_error(detail::common_error(found.error()));
@@ -216,8 +228,8 @@ private:
     }
 
     auto product(const std::string& id) -> http_response {
-        if (!is_valid_identifier(id)) {
-            return detail::answer_error({400, "sku must be 1 to 255 bytes of UTF-8 without control characters"});
+        if (!validate::identifier<default_traits>(sku{id})) {
+            return detail::answer_error({400, validate::identifier_message("sku")});
         }
         auto found = store_->read_product(sku{id});
         if (!found) return detail::answer_error(detail::common_error(found.error()));
@@ -235,7 +247,6 @@ private:
 
     bus_type* bus_;
     Store* store_;
-    idempotency_store* keys_;
 };
 
 }  // namespace allocation::service

@@ -5,6 +5,7 @@
 #define ALLOCATION_SERVICE_JSON_API_HPP
 
 #include <cstdint>      // int64_t, uint64_t
+#include <limits>       // numeric_limits
 #include <optional>     // optional
 #include <string>       // string
 #include <string_view>  // string_view
@@ -14,6 +15,7 @@
 #include <allocation/domain/commands.hpp>
 #include <allocation/domain/events.hpp>
 #include <allocation/domain/types.hpp>
+#include <allocation/domain/validation.hpp>
 #include <allocation/ports/allocations_view.hpp>
 #include <allocation/ports/product_reader.hpp>
 #include <fmt/format.h>
@@ -54,35 +56,40 @@ template <class Id>
     const auto it = obj.find(field);
     if (it == obj.end() || it->is_null()) return bad(name + " is missing");
     if (!it->is_string()) return bad(name + " must be a string");
-    const auto& text = it->get_ref<const std::string&>();
-    if (!is_valid_identifier(text)) {
-        return bad(name + " must be 1 to 255 bytes of UTF-8 without control characters");
-    }
-    return Id{text};
+    Id id{it->get_ref<const std::string&>()};
+    if (!validate::identifier<default_traits>(id)) return bad(validate::identifier_message(name));
+    return id;
 }
 
-/// A JSON integer from `min` to max_quantity; 1.5, "3", true and 1e3 are refused.
-[[nodiscard]] inline auto quantity_from(const json& value, const std::string& name, std::int64_t min) -> parsed<quantity> {
-    const auto range = fmt::format("{} must be an integer from {} to {}", name, min, max_quantity);
+/// What a quantity is: of an order line (from 1) or of a batch (from 0).
+enum class quantity_kind { line, batch };
+
+/// A JSON integer that the library's validation takes as a quantity of `kind`; 1.5, "3", true
+/// and 1e3 are refused.
+[[nodiscard]] inline auto quantity_from(const json& value, const std::string& name, quantity_kind kind) -> parsed<quantity> {
+    const auto refused = [&] {
+        return bad(kind == quantity_kind::line ? validate::line_quantity_message(name) : validate::batch_quantity_message(name));
+    };
+    std::optional<quantity> q;
     if (value.is_number_unsigned()) {
         const auto n = value.get<std::uint64_t>();
-        if (n < static_cast<std::uint64_t>(min) || n > static_cast<std::uint64_t>(max_quantity)) return bad(range);
-        return quantity{static_cast<std::int64_t>(n)};
+        if (n <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) q = quantity{static_cast<std::int64_t>(n)};
+    } else if (value.is_number_integer()) {
+        q = quantity{value.get<std::int64_t>()};
     }
-    if (value.is_number_integer()) {
-        const auto n = value.get<std::int64_t>();
-        if (n < min || n > max_quantity) return bad(range);
-        return quantity{n};
-    }
-    return bad(range);
+    if (!q) return refused();
+    const auto valid = kind == quantity_kind::line ? validate::line_quantity<default_traits>(*q)
+                                                   : validate::batch_quantity<default_traits>(*q);
+    if (!valid) return refused();
+    return *q;
 }
 
-[[nodiscard]] inline auto required_count(const json& obj, const char* field, std::int64_t min, std::string_view where = {})
+[[nodiscard]] inline auto required_count(const json& obj, const char* field, quantity_kind kind, std::string_view where = {})
     -> parsed<quantity> {
     const auto name = std::string(where) + field;
     const auto it = obj.find(field);
     if (it == obj.end() || it->is_null()) return bad(name + " is missing");
-    return quantity_from(*it, name, min);
+    return quantity_from(*it, name, kind);
 }
 
 /// An optional date: absent or null is none, else an ISO 8601 text as the reference reads it
@@ -108,7 +115,7 @@ template <class Id>
     if (!ref) return ref.error();
     auto s = detail::identifier<sku>(j, "sku");
     if (!s) return s.error();
-    auto qty = detail::required_count(j, "qty", 1);
+    auto qty = detail::required_count(j, "qty", detail::quantity_kind::line);
     if (!qty) return qty.error();
     auto eta = detail::optional_date(j, "eta");
     if (!eta) return eta.error();
@@ -125,7 +132,7 @@ template <class Id>
     if (!order) return order.error();
     auto s = detail::identifier<sku>(j, "sku");
     if (!s) return s.error();
-    auto qty = detail::required_count(j, "qty", 1);
+    auto qty = detail::required_count(j, "qty", detail::quantity_kind::line);
     if (!qty) return qty.error();
     return commands::allocate{.order = std::move(order).value(), .sku = std::move(s).value(), .qty = qty.value()};
 }
@@ -141,7 +148,7 @@ template <class Id>
     if (!s) return s.error();
     std::optional<quantity> qty;
     if (const auto it = j.find("qty"); it != j.end() && !it->is_null()) {
-        auto q = detail::quantity_from(*it, "qty", 1);
+        auto q = detail::quantity_from(*it, "qty", detail::quantity_kind::line);
         if (!q) return q.error();
         qty = q.value();
     }
@@ -157,7 +164,7 @@ template <class Id>
     const auto& j = obj.value();
     auto ref = detail::identifier<batch_ref>(j, "batchref");
     if (!ref) return ref.error();
-    auto qty = detail::required_count(j, "qty", 0);
+    auto qty = detail::required_count(j, "qty", detail::quantity_kind::batch);
     if (!qty) return qty.error();
     return commands::change_batch_quantity{.ref = std::move(ref).value(), .qty = qty.value()};
 }
@@ -186,7 +193,7 @@ inline constexpr std::size_t max_order_lines = 1000;
         if (!line.is_object()) return detail::bad(fmt::format("lines[{}] must be an object {{sku, qty}}", i));
         auto s = detail::identifier<sku>(line, "sku", where);
         if (!s) return s.error();
-        auto qty = detail::required_count(line, "qty", 1, where);
+        auto qty = detail::required_count(line, "qty", detail::quantity_kind::line, where);
         if (!qty) return qty.error();
         out.lines.push_back({.sku = std::move(s).value(), .qty = qty.value()});
     }

@@ -23,7 +23,6 @@
 #include "config.hpp"
 #include "http.hpp"
 #include "http_server.hpp"
-#include "idempotency.hpp"
 #include "json_api.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
@@ -58,17 +57,16 @@ struct redis_events {
 /// Storage without an outbox (the in-memory store): events go to Redis from the bus.
 struct no_outbox {};
 
-/// Calls `run(store, keys, outbox)` with the store, Idempotency-Key store and outbox
-/// DATABASE_URL selects. The one place that knows the storage adapters.
+/// Calls `run(store, outbox)` with the store and outbox DATABASE_URL selects. The one place that
+/// knows the storage adapters.
 template <class F>
 auto with_storage(const config& cfg, F&& run) -> int {
     const auto& db = cfg.database;
     switch (db.type) {
         case database_config::kind::memory: {
             memory::store store;
-            memory_idempotency_store keys;
             no_outbox outbox;
-            return run(store, keys, outbox);
+            return run(store, outbox);
         }
         case database_config::kind::sqlite: {
             std::string error;
@@ -80,10 +78,8 @@ auto with_storage(const config& cfg, F&& run) -> int {
                 return 1;
             }
             auto& store = *opened.value();
-            sqlite::idempotency_keys answers(store);
-            durable_idempotency_store keys(answers);
             sqlite::outbox outbox(store);
-            return run(store, keys, outbox);
+            return run(store, outbox);
         }
         case database_config::kind::postgresql: {
 #ifdef ALLOCATION_SERVICE_POSTGRES
@@ -97,10 +93,8 @@ auto with_storage(const config& cfg, F&& run) -> int {
                 return 1;
             }
             auto& store = *opened.value();
-            postgres::idempotency_keys answers(store);
-            durable_idempotency_store keys(answers);
             postgres::outbox outbox(store);
-            return run(store, keys, outbox);
+            return run(store, outbox);
 #else
             log("storage: this allocation-service was built without PostgreSQL support (libpqxx)");
             return 2;
@@ -165,8 +159,7 @@ void add_metrics(metrics_registry& m, const http_server& server, Store& store, O
 }
 
 template <class Store, class Outbox>
-auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, idempotency_store& keys, Outbox& outbox)
-    -> int {
+auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, Outbox& outbox) -> int {
     constexpr bool in_memory = std::is_same_v<Outbox, no_outbox>;
     // In memory, the bus hands events to the publisher's queue; with a database they are
     // committed to the outbox with the change and the relay publishes them.
@@ -186,7 +179,7 @@ auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, idempo
     }();
     if (cfg.reorder_point > 0) bus.set_default_replenishment({.reorder_point = quantity{cfg.reorder_point}});
 
-    http_api<Store> api(bus, store, keys);
+    http_api<Store> api(bus, store);
     router routes;
     api.install(routes);
     metrics_registry metrics;
@@ -286,9 +279,7 @@ int main(int argc, char** argv) {
     if (cfg.json_log) set_log_format(log_format::json_lines);
     const auto stop_signals = block_signals();
     try {
-        return with_storage(cfg, [&](auto& store, idempotency_store& keys, auto& outbox) {
-            return serve(cfg, stop_signals, store, keys, outbox);
-        });
+        return with_storage(cfg, [&](auto& store, auto& outbox) { return serve(cfg, stop_signals, store, outbox); });
     } catch (const std::exception& e) {
         log("fatal: {}", e.what());
         return 1;

@@ -22,7 +22,6 @@
 #include <allocation/error.hpp>
 #include <allocation/fwd.hpp>
 #include <allocation/ports/allocations_view.hpp>
-#include <allocation/ports/idempotency.hpp>
 #include <allocation/ports/notifications.hpp>
 #include <allocation/ports/product_factory.hpp>
 #include <allocation/ports/publisher.hpp>

@@ -27,6 +27,7 @@ enum class errc {
     conflict,                  ///< another writer changed the product first; retrying may succeed
     storage_error,             ///< the storage adapter failed
     duplicate_product,         ///< a product with the SKU exists already
+    message_id_reused,         ///< a message id already processed was sent with another message
 };
 
 }  // namespace allocation
@@ -56,6 +57,7 @@ struct error_category_impl final : std::error_category {
             case errc::conflict: return "product was changed concurrently";
             case errc::storage_error: return "storage failed";
             case errc::duplicate_product: return "a product with this SKU exists";
+            case errc::message_id_reused: return "message id was already used for another message";
         }
         return fmt::format("allocation error {}", code);
     }

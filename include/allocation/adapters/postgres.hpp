@@ -1,10 +1,9 @@
 // allocation — the PostgreSQL adapter, all of it: store, repository and unit of work, reader,
-// outbox and relay, allocations read model, idempotency keys. Link allocation::postgres (libpqxx, libpq).
+// outbox and relay, allocations read model. Link allocation::postgres (libpqxx, libpq).
 // SPDX-License-Identifier: MIT
 #ifndef ALLOCATION_ADAPTERS_POSTGRES_HPP
 #define ALLOCATION_ADAPTERS_POSTGRES_HPP
 
-#include <allocation/adapters/postgres/idempotency.hpp>
 #include <allocation/adapters/postgres/outbox.hpp>
 #include <allocation/adapters/postgres/reader.hpp>
 #include <allocation/adapters/postgres/repository.hpp>

@@ -37,6 +37,9 @@ struct basic_create_batch {
     typename Traits::quantity_type qty{};
     std::optional<typename Traits::date_type> eta{};      ///< none: already in the warehouse
     std::optional<typename Traits::date_type> expires{};  ///< none: does not expire
+    /// Optional: as basic_allocate::message_id and fingerprint.
+    std::string message_id{};
+    std::string fingerprint{};
 };
 
 /// Allocates one order line (order id + SKU) to a batch.
@@ -46,8 +49,11 @@ struct basic_allocate {
     typename Traits::sku_type sku{};
     typename Traits::quantity_type qty{};
     /// Optional: a unit of work with an inbox (records_processed_messages) answers a message id
-    /// it processed before with the stored result, without allocating again.
+    /// it processed before with the stored result, without doing the work again.
     std::string message_id{};
+    /// Optional, with message_id: what identifies the message (a hash of a request, text without
+    /// control characters). The same id with another fingerprint is errc::message_id_reused.
+    std::string fingerprint{};
     /// The caller's context of the line (line_context_t), seen by the strategy placing it.
     [[no_unique_address]] line_context_t<Traits> context{};
 };
@@ -59,6 +65,9 @@ struct basic_allocate_split {
     typename Traits::order_id_type order{};
     typename Traits::sku_type sku{};
     typename Traits::quantity_type qty{};
+    /// Optional: as basic_allocate::message_id and fingerprint.
+    std::string message_id{};
+    std::string fingerprint{};
     /// As basic_allocate::context.
     [[no_unique_address]] line_context_t<Traits> context{};
 };
@@ -69,6 +78,9 @@ struct basic_deallocate {
     typename Traits::order_id_type order{};
     typename Traits::sku_type sku{};
     std::optional<typename Traits::quantity_type> qty{};
+    /// Optional: as basic_allocate::message_id and fingerprint.
+    std::string message_id{};
+    std::string fingerprint{};
 };
 
 /// Sets a batch's purchased quantity; lines that no longer fit are deallocated, the most
@@ -77,6 +89,9 @@ template <class Traits>
 struct basic_change_batch_quantity {
     typename Traits::batch_ref_type ref{};
     typename Traits::quantity_type qty{};
+    /// Optional: as basic_allocate::message_id and fingerprint.
+    std::string message_id{};
+    std::string fingerprint{};
 };
 
 /// One line of an order: a SKU and a quantity.
@@ -92,8 +107,9 @@ template <class Traits>
 struct basic_allocate_order {
     typename Traits::order_id_type order{};
     std::vector<basic_order_item<Traits>> lines{};
-    /// Optional: as basic_allocate::message_id.
+    /// Optional: as basic_allocate::message_id and fingerprint.
     std::string message_id{};
+    std::string fingerprint{};
     /// The caller's context, given to every line of the order (as basic_allocate::context).
     [[no_unique_address]] line_context_t<Traits> context{};
 };
@@ -103,6 +119,9 @@ template <class Traits>
 struct basic_set_replenishment {
     typename Traits::sku_type sku{};
     basic_replenishment<Traits> rule{};
+    /// Optional: as basic_allocate::message_id and fingerprint.
+    std::string message_id{};
+    std::string fingerprint{};
 };
 
 using create_batch = basic_create_batch<default_traits>;

@@ -6,7 +6,10 @@
 
 #include <concepts>     // integral, convertible_to
 #include <cstdint>      // int64_t
+#include <string>       // string
 #include <string_view>  // string_view
+
+#include <fmt/format.h>
 
 #include <allocation/detail/identifier.hpp>
 #include <allocation/domain/traits.hpp>
@@ -87,6 +90,26 @@ template <class Traits>
 [[nodiscard]] inline auto identifier_text(std::string_view text) noexcept -> result<void> {
     if (!detail::is_valid_identifier_fast(text)) return errc::invalid_identifier;
     return success();
+}
+
+/// What a valid identifier is, for people, naming the field refused (`what`): "sku must be 1 to
+/// 255 bytes of UTF-8 without control characters".
+[[nodiscard]] inline auto identifier_message(std::string_view what) -> std::string {
+    return fmt::format("{} must be 1 to 255 bytes of UTF-8 without control characters", what);
+}
+
+/// What a valid line quantity of Traits is, for people, naming the field refused: "qty must be
+/// an integer from 1 to 2147483647" (in the quantity's smallest unit).
+template <class Traits = default_traits>
+[[nodiscard]] auto line_quantity_message(std::string_view what) -> std::string {
+    return fmt::format("{} must be an integer from 1 to {}", what, detail::count(max_quantity_of<Traits>()));
+}
+
+/// What a valid batch quantity of Traits is, for people: "qty must be an integer from 0 to
+/// 2147483647" (in the quantity's smallest unit).
+template <class Traits = default_traits>
+[[nodiscard]] auto batch_quantity_message(std::string_view what) -> std::string {
+    return fmt::format("{} must be an integer from 0 to {}", what, detail::count(max_quantity_of<Traits>()));
 }
 
 }  // namespace validate

@@ -33,12 +33,46 @@ concept records_processed_messages = requires(U& uow, const std::string& id, std
     { uow.record_processed(id, std::move(text)) } -> std::same_as<result<void>>;
 };
 
-/// The text form of a command's result kept in an inbox. Identifiers never hold control
-/// characters, so the unit (0x1f) and record (0x1e) separators delimit fields:
+/// The text form of a processed message kept in an inbox: `F` + the message's fingerprint +
+/// 0x1d + its result when the message has a fingerprint, else the result alone. Identifiers and
+/// fingerprints never hold control characters, so the group (0x1d), record (0x1e) and unit
+/// (0x1f) separators delimit fields. A result is:
 /// - a batch reference: `B` + the reference (in its id_text form, as every identifier);
 /// - an order's allocations: `L` + (SKU 0x1f quantity 0x1f batch 0x1e) per line;
+/// - the success of a command that answers nothing: `V`;
+/// - a message refused before it became a command (see handlers::record_refusal): `R`;
 /// - an error of the allocation category: `E` + its number.
 namespace inbox {
+
+/// A processed message as an inbox keeps it: its fingerprint (empty: none) and the stored form
+/// of its result. Views into the text it was read from.
+struct processed_message {
+    std::string_view fingerprint;
+    std::string_view result;
+};
+
+/// The stored form of a processed message: its fingerprint and the stored form of its result.
+[[nodiscard]] inline auto seal(std::string_view fingerprint, std::string_view result_text) -> std::string {
+    if (fingerprint.empty()) return std::string(result_text);
+    std::string out;
+    out.reserve(fingerprint.size() + result_text.size() + 2);
+    out += 'F';
+    out += fingerprint;
+    out += '\x1d';
+    out += result_text;
+    return out;
+}
+
+/// A processed message from its stored form (see seal()).
+[[nodiscard]] inline auto open(std::string_view text) noexcept -> processed_message {
+    if (text.empty() || text.front() != 'F') return {{}, text};
+    const auto end = text.find('\x1d');
+    if (end == std::string_view::npos) return {text.substr(1), {}};  // no result: decodes as a storage error
+    return {text.substr(1, end - 1), text.substr(end + 1)};
+}
+
+/// The stored result of a message refused before it became a command.
+inline constexpr std::string_view refused = "R";
 
 namespace detail {
 template <class Id>
@@ -71,6 +105,12 @@ template <class Id>
 /// The stored form of an error (of errc).
 [[nodiscard]] inline auto encode_error(std::error_code ec) -> std::string {
     return fmt::format("E{}", ec.category() == error_category() ? ec.value() : static_cast<int>(errc::storage_error));
+}
+
+/// The stored form of the result of a command that answers nothing but success.
+[[nodiscard]] inline auto encode(const result<void>& r) -> std::string {
+    if (!r) return encode_error(r.error());
+    return "V";
 }
 
 /// The stored form of an Allocate result.
@@ -136,7 +176,13 @@ template <class Traits>
     return out;
 }
 
-/// A command's result from its stored form: an Allocate or an AllocateOrder result, by `R`.
+/// A command's result from its stored form: a success, an Allocate or an AllocateOrder result,
+/// by `R`.
+[[nodiscard]] inline auto decode(std::string_view text, std::type_identity<result<void>>) -> result<void> {
+    if (text == "V") return success();
+    if (!text.empty() && text.front() == 'E') return detail::decode_error(text);
+    return errc::storage_error;
+}
 template <class BatchRef>
 [[nodiscard]] auto decode(std::string_view text, std::type_identity<result<BatchRef>>) -> result<BatchRef> {
     return decode_batch_ref<BatchRef>(text);

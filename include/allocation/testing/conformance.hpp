@@ -611,6 +611,74 @@ struct checks {
         return out;
     }
 
+    static auto binds_a_message_id_to_its_message(Harness& h) -> verdict {
+        verdict out;
+        if constexpr (records_processed_messages<typename t::uow_type>) {
+            const auto fails_with = [](const auto& r, errc e) { return !r && r.error() == e; };
+            using cmd_batch = commands::basic_create_batch<typename t::traits>;
+            using cmd_change = commands::basic_change_batch_quantity<typename t::traits>;
+            auto store = lamp_store(h, out);
+            if (!store) return out;
+            auto bus = bootstrap(*store);
+            cmd_allocate cmd{v::order("o1"), v::sku("LAMP"), v::qty(3)};
+            cmd.message_id = "k-1";
+            cmd.fingerprint = "fp-a";
+            const auto first = bus.handle(cmd);
+            out.expect(static_cast<bool>(first), "allocated under a message id and fingerprint");
+            auto other = cmd;
+            other.fingerprint = "fp-b";
+            const auto reused = bus.handle(other);
+            out.expect(!reused && reused.error() == errc::message_id_reused,
+                       "the same message id with another fingerprint is refused");
+            const auto again = bus.handle(cmd);
+            out.expect(again && first && again.value() == first.value(), "the same id and fingerprint are answered again");
+            out.expect(allocated_units<Harness>(*store, "LAMP") == 3, "nothing is done twice");
+
+            cmd_allocate unknown{v::order("o2"), v::sku("SOFA"), v::qty(1)};
+            unknown.message_id = "k-2";
+            out.expect(fails_with(bus.handle(unknown), errc::invalid_sku), "an unknown SKU is refused");
+            out.expect(seed<Harness>(*store, "SOFA", {{"sofa-1", 5}}), "the SKU arrives");
+            out.expect(fails_with(bus.handle(unknown), errc::invalid_sku), "a refusal of the domain is answered again");
+            out.expect(allocated_units<Harness>(*store, "SOFA") == 0, "a refusal answered again allocates nothing");
+
+            cmd_change shrink{v::batch("lamp-1"), v::qty(8)};
+            shrink.message_id = "k-3";
+            shrink.fingerprint = "fp-shrink";
+            out.expect(static_cast<bool>(bus.handle(shrink)), "a batch quantity changed under a message id");
+            out.expect(static_cast<bool>(bus.handle(cmd_change{v::batch("lamp-1"), v::qty(9)})), "and changed again");
+            out.expect(static_cast<bool>(bus.handle(shrink)), "a command answering nothing is answered again");
+            cmd_batch batch{v::batch("lamp-9"), v::sku("LAMP"), v::qty(1)};
+            batch.message_id = "k-3";
+            batch.fingerprint = "fp-batch";
+            out.expect(fails_with(bus.handle(batch), errc::message_id_reused),
+                       "an id is bound to its message whatever the command");
+
+            {
+                auto uow = store->begin();
+                const auto bound = handlers::record_refusal("k-4", "fp-c", uow);
+                out.expect(bound && !bound.value(), "a refused message binds its id");
+            }
+            {
+                auto uow = store->begin();
+                const auto rebound = handlers::record_refusal("k-4", "fp-c", uow);
+                out.expect(rebound && rebound.value(), "the same refused message finds its id bound");
+            }
+            cmd_allocate after{v::order("o4"), v::sku("LAMP"), v::qty(1)};
+            after.message_id = "k-4";
+            after.fingerprint = "fp-d";
+            out.expect(fails_with(bus.handle(after), errc::message_id_reused), "an id bound by a refusal takes no other message");
+            if constexpr (reopens<Harness>) {
+                auto reopened = h.reopen(*store);
+                auto bus2 = bootstrap(*reopened);
+                const auto after_restart = bus2.handle(cmd);
+                out.expect(after_restart && first && after_restart.value() == first.value(),
+                           "the fingerprint outlives the store");
+                out.expect(fails_with(bus2.handle(other), errc::message_id_reused), "and still tells messages apart");
+            }
+        }
+        return out;
+    }
+
     // -- concurrency -------------------------------------------------------------------------
 
     static auto never_oversells_under_threads(Harness& h) -> verdict {
@@ -740,7 +808,8 @@ struct checks {
     }
     static auto idempotency() -> std::vector<check<Harness>> {
         return {{"answers a line sent again", answers_a_line_sent_again},
-                {"answers a message id from its inbox", answers_a_message_id_from_its_inbox}};
+                {"answers a message id from its inbox", answers_a_message_id_from_its_inbox},
+                {"binds a message id to its message", binds_a_message_id_to_its_message}};
     }
     static auto concurrency() -> std::vector<check<Harness>> {
         return {{"never oversells under threads", never_oversells_under_threads}};

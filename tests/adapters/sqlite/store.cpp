@@ -1,5 +1,5 @@
 // allocation tests — the SQLite store beyond the conformance kit: schema, reloads, the outbox
-// relay, the allocations read model and the idempotency keys.
+// relay and the allocations read model.
 // SPDX-License-Identifier: MIT
 #include <chrono>      // year_month_day
 #include <filesystem>  // absolute, remove
@@ -200,24 +200,6 @@ TEST_CASE("low stock events are stored with the quantity to reorder") {
     const auto all = box.read().value();
     REQUIRE(all.size() == 3);
     CHECK(all[2].event == events::event{events::low_stock{sku{"LAMP"}, quantity{4}, quantity{16}}});
-}
-
-TEST_CASE("idempotency keys keep the first answer across a restart") {
-    const auto path = fresh("keys.db");
-    {
-        auto s = open(path);
-        sqlite::idempotency_keys keys(*s);
-        CHECK_FALSE(keys.find("k1").value());
-        CHECK(keys.save("k1", "hash-a", 202, R"({"batchref":"b1"})").value());
-        CHECK_FALSE(keys.save("k1", "hash-b", 409, "{}").value());
-    }
-    auto s = open(path);
-    sqlite::idempotency_keys keys(*s);
-    const auto found = keys.find("k1").value();
-    REQUIRE(found);
-    CHECK(*found == sqlite::idempotency_record{"hash-a", 202, R"({"batchref":"b1"})"});
-    REQUIRE(keys.erase("k1"));
-    CHECK_FALSE(keys.find("k1").value());
 }
 
 TEST_CASE("an in-memory database works with one connection") {

@@ -509,6 +509,139 @@ TEST_CASE("a restarted service keeps its allocations and its Idempotency-Key ans
     CHECK(svc.get("/products/LAMP").data["available"] == 5);
 }
 
+namespace {
+/// A POST under an Idempotency-Key, its answer with its Idempotent-Replayed header.
+struct keyed_answer {
+    int status = 0;
+    std::string body;
+    bool replayed = false;
+};
+auto post_keyed(int port, const std::string& path, const json& body, const std::string& key) -> keyed_answer {
+    allocation::test::http_client client(port);
+    const auto r = client.post(path, body.dump(), {{"Idempotency-Key", key}});
+    REQUIRE(r);
+    return {r->status, r->body, r->header("Idempotent-Replayed") == "true"};
+}
+}  // namespace
+
+TEST_CASE("every POST answers its Idempotency-Key from the inbox: successes and refusals, replayed as first answered") {
+    database db;
+    std::vector<std::string> args;
+    SUBCASE("on the database") {}
+    SUBCASE("in memory") { args = {"--database", "memory://"}; }
+    service svc(db, nullptr, args);
+    const auto port = svc.port();
+    struct step {
+        const char* what;
+        std::string path;
+        json body;
+        int status;
+    };
+    // Each request is answered, then the world changes so that doing it again would answer
+    // otherwise; the same request under its key is still answered as the first time.
+    const std::vector<step> steps = {
+        {"a batch", "/add_batch", batch("b1", "LAMP", 10), 201},
+        {"an unknown SKU", "/allocate", line("o1", "SOFA", 1), 400},
+        {"out of stock", "/allocate", line("o2", "LAMP", 11), 409},
+        {"an allocation", "/allocate", line("o3", "LAMP", 2), 202},
+        {"an order", "/orders", json{{"orderid", "o4"}, {"lines", {{{"sku", "LAMP"}, {"qty", 1}}}}}, 202},
+        {"an order out of stock", "/orders", json{{"orderid", "o5"}, {"lines", {{{"sku", "LAMP"}, {"qty", 50}}}}}, 409},
+        {"a line not allocated", "/deallocate", json{{"orderid", "o6"}, {"sku", "LAMP"}}, 404},
+        {"a deallocation", "/deallocate", json{{"orderid", "o3"}, {"sku", "LAMP"}}, 200},
+        {"an unknown batch", "/change_batch_quantity", json{{"batchref", "b2"}, {"qty", 5}}, 404},
+        {"a batch quantity", "/change_batch_quantity", json{{"batchref", "b1"}, {"qty", 8}}, 200},
+        {"a body that cannot be read", "/allocate", json{{"orderid", "o7"}}, 400},
+    };
+    std::vector<keyed_answer> first;
+    for (const auto& s : steps) {
+        CAPTURE(s.what);
+        first.push_back(post_keyed(port, s.path, s.body, std::string("key-") + s.what));
+        CHECK(first.back().status == s.status);
+        CHECK_FALSE(first.back().replayed);
+    }
+    // What would answer otherwise now.
+    REQUIRE(svc.post("/add_batch", batch("b2", "SOFA", 100)).status == 201);
+    REQUIRE(svc.post("/add_batch", batch("b3", "LAMP", 100)).status == 201);
+    REQUIRE(svc.post("/allocate", line("o6", "LAMP", 1)).status == 202);
+    REQUIRE(svc.post("/deallocate", json{{"orderid", "o4"}, {"sku", "LAMP"}}).status == 200);
+    const auto before = svc.get("/products/LAMP").body;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        const auto& s = steps[i];
+        CAPTURE(s.what);
+        const auto again = post_keyed(port, s.path, s.body, std::string("key-") + s.what);
+        CHECK(again.status == first[i].status);
+        CHECK(again.body == first[i].body);
+        CHECK(again.replayed);
+        auto other = s.body;
+        other["extra"] = 1;  // another request under the key
+        CHECK(post_keyed(port, s.path, other, std::string("key-") + s.what).status == 422);
+    }
+    CHECK(svc.get("/products/LAMP").body == before);  // nothing done again
+    CHECK(post_keyed(port, "/allocate", line("o2", "LAMP", 11), "a-new-key").status == 202);  // it would fit now
+}
+
+TEST_CASE("an Idempotency-Key's answer outlives a restart of the service, a refusal's too") {
+    database db;
+    const auto dealloc = json{{"orderid", "o1"}, {"sku", "LAMP"}};
+    keyed_answer first_dealloc;
+    keyed_answer first_refusal;
+    keyed_answer first_out_of_stock;
+    {
+        service svc(db, nullptr);
+        REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 10)).status == 201);
+        REQUIRE(svc.post("/allocate", line("o1", "LAMP", 3)).status == 202);
+        first_dealloc = post_keyed(svc.port(), "/deallocate", dealloc, "dealloc-1");
+        REQUIRE(first_dealloc.status == 200);
+        first_out_of_stock = post_keyed(svc.port(), "/allocate", line("o2", "LAMP", 20), "big-1");
+        REQUIRE(first_out_of_stock.status == 409);
+        first_refusal = post_keyed(svc.port(), "/orders", json{{"orderid", "o3"}}, "refused-1");
+        REQUIRE(first_refusal.status == 400);
+        CHECK(svc.stop() == 0);
+    }
+    service svc(db, nullptr);
+    REQUIRE(svc.post("/allocate", line("o1", "LAMP", 3)).status == 202);
+    REQUIRE(svc.post("/add_batch", batch("b2", "LAMP", 100)).status == 201);
+    const auto again = post_keyed(svc.port(), "/deallocate", dealloc, "dealloc-1");
+    CHECK(again.status == 200);
+    CHECK(again.body == first_dealloc.body);
+    CHECK(again.replayed);
+    CHECK(svc.get("/allocations/o1").status == 200);  // not deallocated a second time
+    const auto big = post_keyed(svc.port(), "/allocate", line("o2", "LAMP", 20), "big-1");
+    CHECK(big.status == 409);
+    CHECK(big.body == first_out_of_stock.body);
+    CHECK(svc.get("/allocations/o2").status == 404);
+    CHECK(post_keyed(svc.port(), "/orders", json{{"orderid", "o3"}}, "refused-1").body == first_refusal.body);
+    CHECK(post_keyed(svc.port(), "/orders", json{{"orderid", "o3"}, {"lines", {{{"sku", "LAMP"}, {"qty", 1}}}}}, "refused-1")
+              .status == 422);
+}
+
+TEST_CASE("concurrent requests under one Idempotency-Key do the work once and all get its answer") {
+    service svc;
+    REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 10)).status == 201);
+    REQUIRE(svc.post("/allocate", line("o1", "LAMP", 3)).status == 202);
+    // Deallocating twice would answer 404 the second time: every answer must be the first.
+    constexpr int clients = 8;
+    std::vector<keyed_answer> answers(clients);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> pool;
+    for (int i = 0; i < clients; ++i) {
+        pool.emplace_back([&, i] {
+            ++ready;
+            while (ready.load() < clients) std::this_thread::yield();
+            answers[static_cast<std::size_t>(i)] =
+                post_keyed(svc.port(), "/deallocate", json{{"orderid", "o1"}, {"sku", "LAMP"}}, "once");
+        });
+    }
+    for (auto& t : pool) t.join();
+    for (const auto& a : answers) {
+        CHECK(a.status == 200);
+        CHECK(a.body == R"({"batchref":"b1"})");
+    }
+    CHECK(svc.get("/products/LAMP").data["available"] == 10);
+    // And a new key after the line is gone is answered by the domain: not allocated.
+    CHECK(post_keyed(svc.port(), "/deallocate", json{{"orderid", "o1"}, {"sku", "LAMP"}}, "twice").status == 404);
+}
+
 TEST_CASE("events committed while Redis is not there are published once it is, none lost") {
     if (!have_redis_server()) {
         MESSAGE("redis-server not found, skipped");

@@ -6,10 +6,12 @@
 
 #include <chrono>         // milliseconds
 #include <cstddef>        // size_t
+#include <deque>          // deque
 #include <memory>         // unique_ptr, make_unique
 #include <mutex>          // unique_lock, adopt_lock
 #include <optional>       // optional
 #include <shared_mutex>   // shared_mutex, shared_lock
+#include <string>         // string
 #include <unordered_map>  // unordered_map
 #include <utility>        // move, forward, as_const, pair
 #include <vector>         // vector
@@ -22,6 +24,7 @@
 #include <allocation/adapters/memory/repository.hpp>
 #include <allocation/domain/product.hpp>
 #include <allocation/error.hpp>
+#include <allocation/ports/inbox.hpp>
 #include <allocation/ports/product_reader.hpp>
 #include <allocation/ports/unit_of_work.hpp>
 #include <allocation/try.hpp>
@@ -34,7 +37,9 @@ namespace allocation::memory {
 /// retries). Units of work that need several products must get them in SKU order, as the
 /// library's handlers do, so that they cannot wait for each other. Its reads (product_reader)
 /// come from a read model its commits keep, and never wait for a unit of work. The products the
-/// message bus creates in it are made by its product factory (makes_products).
+/// message bus creates in it are made by its product factory (makes_products). Its units of
+/// work have an inbox (records_processed_messages) of the last `inbox_capacity` message ids
+/// committed; a commit that records an id another one recorded first fails with errc::conflict.
 /// @tparam Product a basic_product.
 template <class Product>
 class basic_store : public allocation::detail::store_base<basic_store<Product>, Product>,
@@ -45,7 +50,9 @@ class basic_store : public allocation::detail::store_base<basic_store<Product>, 
 public:
     using unit_of_work_type = allocation::detail::slot_unit_of_work<basic_store>;
 
-    explicit basic_store(std::chrono::milliseconds lock_timeout = std::chrono::seconds{1}) : slots(lock_timeout) {}
+    explicit basic_store(std::chrono::milliseconds lock_timeout = std::chrono::seconds{1},
+                         std::size_t inbox_capacity = 100'000)
+        : slots(lock_timeout), inbox_capacity_(inbox_capacity) {}
     basic_store(const basic_store&) = delete;
     auto operator=(const basic_store&) -> basic_store& = delete;
 
@@ -63,6 +70,15 @@ public:
         const std::unique_lock held(*s, std::adopt_lock);
         std::forward<F>(f)(std::as_const(*s->product));
         return true;
+    }
+
+    /// The stored result of a message id processed before; none when new or forgotten (the
+    /// inbox of its units of work keeps the last inbox_capacity ids).
+    auto find_processed(const std::string& id) -> result<std::optional<std::string>> {
+        const std::lock_guard lock(inbox_mutex_);
+        const auto it = processed_.find(id);
+        if (it == processed_.end()) return std::optional<std::string>{};
+        return std::optional<std::string>(it->second);
     }
 
     using slots::size;
@@ -83,15 +99,36 @@ private:
 
     // -- what slot_unit_of_work needs -------------------------------------------------------
     // Publishes the new products and batch references (see product_slots::publish, for its
-    // errors; nothing is kept then), then the committed state in the read model.
-    auto commit_changes(allocation::detail::held_products<Product>& local, allocation::detail::staged_inbox&)
+    // errors; nothing is kept then), then the committed state in the read model and the inbox
+    // records. Also errc::conflict when another unit of work recorded one of the message ids
+    // first (nothing is kept then either).
+    auto commit_changes(allocation::detail::held_products<Product>& local, allocation::detail::staged_inbox& inbox)
         -> result<void> {
+        std::unique_lock<std::mutex> inbox_lock;  // held across the commit, so that ids are checked and kept at once
+        if (!inbox.empty()) {
+            inbox_lock = std::unique_lock(inbox_mutex_);
+            for (const auto& [id, text] : inbox.entries()) {
+                if (processed_.contains(id)) return errc::conflict;
+            }
+        }
         ALLOCATION_TRYV(this->publish(local));
         for (auto* s : local.held) committed_.apply(*s->product);
+        for (const auto& [id, text] : inbox.entries()) {
+            processed_.insert_or_assign(id, text);
+            inbox_order_.push_back(id);
+        }
+        while (inbox_order_.size() > inbox_capacity_) {
+            processed_.erase(inbox_order_.front());
+            inbox_order_.pop_front();
+        }
         return success();
     }
 
     basic_read_model<Product> committed_;
+    std::size_t inbox_capacity_;
+    std::mutex inbox_mutex_;                                  // guards the inbox
+    std::unordered_map<std::string, std::string> processed_;  // message id -> stored result
+    std::deque<std::string> inbox_order_;                     // the ids, oldest first
 };
 
 /// The in-memory store of the default product.
@@ -101,6 +138,7 @@ static_assert(allocation::unit_of_work_factory<store>);
 static_assert(allocation::repository<repository>);
 static_assert(allocation::product_reader<store>);
 static_assert(allocation::makes_products<store>);
+static_assert(allocation::records_processed_messages<unit_of_work_t<store>>);
 
 }  // namespace allocation::memory
 

@@ -37,7 +37,6 @@ namespace detail {
 /// - outbox: the events of each committed unit of work, written in its transaction; the relay
 ///   publishes the unsent ones and marks them sent.
 /// - inbox: ids of processed messages, with their stored result.
-/// - idempotency_keys: the HTTP service's Idempotency-Key answers.
 inline constexpr std::array<std::string_view, schema_version> migrations = {
     R"sql(
 CREATE TABLE products (
@@ -89,13 +88,6 @@ CREATE TABLE outbox (  -- events committed, published by the relay
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX outbox_unsent ON outbox (id) WHERE NOT sent;
-CREATE TABLE idempotency_keys (  -- the example service's Idempotency-Key answers
-    key text PRIMARY KEY,
-    fingerprint text NOT NULL,
-    status integer NOT NULL,
-    body text NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
-);
 -- The optimistic check of a commit: the product must still have the version its unit of work
 -- loaded. Raises serialization_failure (40001) otherwise, which aborts the whole transaction.
 CREATE FUNCTION allocation_save_product(p_sku {sku}, p_expected bigint, p_version bigint,

@@ -76,7 +76,7 @@ public:
     /// The last database error met (SQLSTATE and PostgreSQL's message), for logs.
     [[nodiscard]] auto last_error() const -> std::string { return pool_->last_error(); }
 
-    /// The connection pool, shared with the outbox, the allocations view and the idempotency keys.
+    /// The connection pool, shared with the outbox and the allocations view.
     [[nodiscard]] auto pool() const noexcept -> const std::shared_ptr<detail::connection_pool>& { return pool_; }
 
 private:

@@ -18,7 +18,6 @@
 //   the old quantity), `eta` and `reason` (line_deallocated: 'requested' or 'batch_shrunk') are
 //   filled where the event has them; `low_stock.available` is in `qty`. Ids are AUTOINCREMENT,
 //   so never reused: they are the events' stable ids and their commit order.
-// - `idempotency_keys` keeps the answers of the example service's Idempotency-Key requests.
 #ifndef ALLOCATION_ADAPTERS_SQLITE_SCHEMA_HPP
 #define ALLOCATION_ADAPTERS_SQLITE_SCHEMA_HPP
 
@@ -104,12 +103,6 @@ CREATE TABLE outbox (               -- events committed, published by the relay
     sent     INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX outbox_unsent ON outbox (sent, id);
-CREATE TABLE idempotency_keys (     -- the example service's Idempotency-Key answers
-    key         TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,
-    status      INTEGER NOT NULL,
-    body        TEXT NOT NULL
-) WITHOUT ROWID;
 )sql",
 };
 

@@ -18,7 +18,7 @@
 //   version checked too, so a read-only answer is never given from a stale product.
 // - A failed commit rolls the products back and drops them from the cache; the message bus
 //   retries errc::conflict and the retry reloads.
-// Two connections per file: a writer (the commit leader, the relay, the idempotency keys) and a
+// Two connections per file: a writer (the commit leader, the relay) and a
 // reader (version checks, loads, inbox and view look-ups), so reads never wait for an fsync.
 // Other processes may open the same file: SQLite's write lock serialises their transactions
 // (they wait up to options::busy_timeout) and the version check keeps their products apart.
