@@ -13,6 +13,8 @@
 #include <unordered_map>  // unordered_map
 #include <vector>         // vector
 
+#include <allocation/detail/flat_map.hpp>
+#include <allocation/detail/hash.hpp>
 #include <allocation/domain/commands.hpp>
 #include <allocation/error.hpp>
 #include <allocation/ports/product_reader.hpp>
@@ -170,7 +172,11 @@ private:
     mutable std::shared_mutex mutex_;
     std::unordered_map<sku_type, entry> products_;
     std::unordered_map<typename traits::batch_ref_type, batch_owner> owners_;
-    std::unordered_map<typename traits::order_id_type, std::vector<allocation_type>> orders_;
+    // Looked up and changed on every committed allocation: the open-addressing map the product's
+    // line table uses, not a node per order.
+    allocation::detail::flat_map<typename traits::order_id_type, std::vector<allocation_type>,
+                                 allocation::detail::id_hash<typename traits::order_id_type>>
+        orders_;
 };
 
 }  // namespace allocation::memory
