@@ -166,9 +166,14 @@ public:
             request_.body.append(bytes);
             return bytes.size();
         }
+        // Beast 1.74 asserts when it reads a last chunk again from fewer than 5 bytes (the
+        // shortest end of a chunked body, "0\r\n\r\n"): after a put that consumed nothing, wait
+        // for 5 bytes; no chunked body can end in fewer.
+        if (starved_ && bytes.size() < 5) return 0;
         boost::beast::error_code ec;
         const auto n = parser_.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
         if (ec == boost::beast::http::error::need_more) ec = {};
+        starved_ = n == 0 && !ec;
         if (ec) {
             fail_from(ec);
         } else if (parser_.is_done()) {
@@ -297,6 +302,7 @@ private:
     detail::beast_request_parser parser_;
     state state_ = state::header;
     bool until_eof_ = false;
+    bool starved_ = false;  // the last put() of the body consumed nothing
     bool length_required_ = false;
     bool started_ = false;
     std::size_t header_consumed_ = 0;  ///< header bytes the parser has consumed so far
