@@ -28,8 +28,8 @@ TEST_CASE("library errors are std::error_codes of the allocation category with r
     CHECK(ec.message() == "unknown SKU");
     CHECK(ec == errc::invalid_sku);
     CHECK(ec != errc::out_of_stock);
-    for (int code = 1; code <= static_cast<int>(errc::message_id_reused); ++code) {
-        CHECK_FALSE(make_error_code(static_cast<errc>(code)).message().empty());
+    for (int code = 1; code <= static_cast<int>(errc::not_backordered); ++code) {
+        CHECK(make_error_code(static_cast<errc>(code)).message().rfind("allocation error", 0) != 0);
     }
 }
 

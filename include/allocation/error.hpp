@@ -28,6 +28,12 @@ enum class errc {
     storage_error,             ///< the storage adapter failed
     duplicate_product,         ///< a product with the SKU exists already
     message_id_reused,         ///< a message id already processed was sent with another message
+    hold_conflict,             ///< the order has a live hold with other lines, or the line is taken otherwise
+    not_held,                  ///< the order has no live hold of the SKU
+    hold_expired,              ///< the order's hold is past its deadline
+    exceeds_hold,              ///< a confirmation asked for more than is held
+    invalid_deadline,          ///< a hold's deadline is not after the time it is placed
+    not_backordered,           ///< the order has no backorder of the SKU
 };
 
 }  // namespace allocation
@@ -58,6 +64,12 @@ struct error_category_impl final : std::error_category {
             case errc::storage_error: return "storage failed";
             case errc::duplicate_product: return "a product with this SKU exists";
             case errc::message_id_reused: return "message id was already used for another message";
+            case errc::hold_conflict: return "the order has a live hold with other lines";
+            case errc::not_held: return "the order has no live hold";
+            case errc::hold_expired: return "the order's hold has expired";
+            case errc::exceeds_hold: return "more than is held";
+            case errc::invalid_deadline: return "a hold must expire after it is placed";
+            case errc::not_backordered: return "the order line is not backordered";
         }
         return fmt::format("allocation error {}", code);
     }

@@ -4,30 +4,21 @@
 
 #include <doctest/doctest.h>
 
+#include "event_checks.hpp"
+
 #include <chrono>
 #include <variant>
 
 using namespace allocation;
 using namespace std::chrono_literals;
+using checks::all_events;
+using checks::count_events;
+using checks::last_event;
 
 namespace {
 auto day(int d) -> date { return date{std::chrono::year{2026}, std::chrono::month{12}, std::chrono::day{static_cast<unsigned>(d)}}; }
 auto line(const char* order, std::int64_t qty, const char* code = "CHAIR") -> order_line {
     return {order_id{order}, sku{code}, quantity{qty}};
-}
-template <class Event>
-auto count_events(const product& p) -> std::size_t {
-    std::size_t n = 0;
-    for (const auto& e : p.events()) n += std::holds_alternative<Event>(e) ? 1 : 0;
-    return n;
-}
-template <class Event>
-auto last_event(const product& p) -> Event {
-    for (auto it = p.events().rbegin(); it != p.events().rend(); ++it) {
-        if (const auto* e = std::get_if<Event>(&*it)) return *e;
-    }
-    FAIL("no such event");
-    return {};
 }
 }  // namespace
 

@@ -55,8 +55,10 @@ public:
     [[nodiscard]] auto sku() const noexcept -> const sku_type& { return sku_; }
     [[nodiscard]] auto purchased() const noexcept -> quantity_type { return purchased_; }
     [[nodiscard]] auto allocated() const noexcept -> quantity_type { return allocated_; }
-    /// Purchased minus allocated; never negative while the product's invariants hold.
-    [[nodiscard]] auto available() const noexcept -> quantity_type { return purchased_ - allocated_; }
+    /// Units held by live holds (as of the latest time its product was given).
+    [[nodiscard]] auto held() const noexcept -> quantity_type { return held_; }
+    /// Purchased minus allocated minus held; never negative while the product's invariants hold.
+    [[nodiscard]] auto available() const noexcept -> quantity_type { return purchased_ - allocated_ - held_; }
     [[nodiscard]] auto eta() const noexcept -> const std::optional<date_type>& { return eta_; }
     [[nodiscard]] auto expires() const noexcept -> const std::optional<date_type>& { return expires_; }
     /// The lines allocated here, oldest first.
@@ -95,11 +97,14 @@ private:
         return entries_.size();
     }
     void set_purchased(quantity_type qty) noexcept { purchased_ = qty; }
+    void hold(quantity_type qty) noexcept { held_ += qty; }
+    void unhold(quantity_type qty) noexcept { held_ -= qty; }
 
     batch_ref_type ref_;
     sku_type sku_;
     quantity_type purchased_;
     quantity_type allocated_{};
+    quantity_type held_{};
     std::optional<date_type> eta_;
     std::optional<date_type> expires_;
     std::vector<entry> entries_;

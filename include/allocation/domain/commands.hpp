@@ -3,10 +3,13 @@
 #ifndef ALLOCATION_DOMAIN_COMMANDS_HPP
 #define ALLOCATION_DOMAIN_COMMANDS_HPP
 
+#include <chrono>    // seconds
+#include <cstdint>   // int64_t
 #include <optional>  // optional
 #include <string>    // string
 #include <vector>    // vector
 
+#include <allocation/domain/backorder.hpp>
 #include <allocation/domain/traits.hpp>
 #include <allocation/domain/types.hpp>
 
@@ -101,8 +104,9 @@ struct basic_order_item {
     typename Traits::quantity_type qty{};
 };
 
-/// Allocates every line of an order, or none. Lines naming the same SKU are allocated as one
-/// line of their summed quantity.
+/// Allocates the lines of an order as `policy` says: every line whole or none (the default),
+/// what is available of each line, or that and the rest backordered at `priority`. Lines
+/// naming the same SKU are allocated as one line of their summed quantity.
 template <class Traits>
 struct basic_allocate_order {
     typename Traits::order_id_type order{};
@@ -112,6 +116,65 @@ struct basic_allocate_order {
     std::string fingerprint{};
     /// The caller's context, given to every line of the order (as basic_allocate::context).
     [[no_unique_address]] line_context_t<Traits> context{};
+    order_policy policy = order_policy::all_or_nothing;
+    /// Backorders of a higher priority are filled first (order_policy::backorder).
+    std::int64_t priority = 0;
+};
+
+/// Holds the lines of an order for `ttl`, each line whole in one batch, all lines or none.
+/// Lines naming the same SKU are held as one line of their summed quantity. The same lines
+/// again while the hold lives are answered with the live hold.
+template <class Traits>
+struct basic_hold {
+    typename Traits::order_id_type order{};
+    std::vector<basic_order_item<Traits>> lines{};
+    std::chrono::seconds ttl{900};
+    /// Optional: as basic_allocate::message_id.
+    std::string message_id{};
+};
+
+/// One line of a confirmation: a SKU of the hold and how much of it becomes an allocation
+/// (none: all of it; zero: none of it, it is released).
+template <class Traits>
+struct basic_confirm_item {
+    typename Traits::sku_type sku{};
+    std::optional<typename Traits::quantity_type> qty{};
+};
+
+/// Confirms an order's live hold: each line's confirmed quantity becomes an allocation in the
+/// batch that held it, the rest is released. `lines` names every SKU of the hold.
+template <class Traits>
+struct basic_confirm_hold {
+    typename Traits::order_id_type order{};
+    std::vector<basic_confirm_item<Traits>> lines{};
+    /// Optional: as basic_allocate::message_id.
+    std::string message_id{};
+};
+
+/// Releases an order's live hold; `skus` names every SKU of the hold.
+template <class Traits>
+struct basic_release_hold {
+    typename Traits::order_id_type order{};
+    std::vector<typename Traits::sku_type> skus{};
+    /// Optional: as basic_allocate::message_id.
+    std::string message_id{};
+};
+
+/// Sweeps the holds past their deadline out of the products of `skus` (empty: every product of
+/// a store that lists the products with holds due), raising HoldExpired for each. Expired holds
+/// never block anything before the sweep; it only tells and tidies.
+template <class Traits>
+struct basic_expire_holds {
+    std::vector<typename Traits::sku_type> skus{};
+};
+
+/// Cancels an order line's backorder (what is already allocated stays).
+template <class Traits>
+struct basic_cancel_backorder {
+    typename Traits::order_id_type order{};
+    typename Traits::sku_type sku{};
+    /// Optional: as basic_allocate::message_id.
+    std::string message_id{};
 };
 
 /// Sets a product's replenishment rule.
@@ -132,6 +195,12 @@ using change_batch_quantity = basic_change_batch_quantity<default_traits>;
 using order_item = basic_order_item<default_traits>;
 using allocate_order = basic_allocate_order<default_traits>;
 using set_replenishment = basic_set_replenishment<default_traits>;
+using hold = basic_hold<default_traits>;
+using confirm_item = basic_confirm_item<default_traits>;
+using confirm_hold = basic_confirm_hold<default_traits>;
+using release_hold = basic_release_hold<default_traits>;
+using expire_holds = basic_expire_holds<default_traits>;
+using cancel_backorder = basic_cancel_backorder<default_traits>;
 
 }  // namespace commands
 
@@ -144,6 +213,18 @@ struct basic_line_allocation {
     friend auto operator==(const basic_line_allocation&, const basic_line_allocation&) -> bool = default;
 };
 using line_allocation = basic_line_allocation<default_traits>;
+
+/// An order's hold, as answered to Hold: its deadline and where each line is held (SKU,
+/// quantity, batch). `replayed`: the hold was live already (the same lines held again).
+template <class Traits>
+struct basic_held_order {
+    typename Traits::order_id_type order{};
+    timestamp expires_at{};
+    std::vector<basic_line_allocation<Traits>> lines{};
+    bool replayed = false;
+    friend auto operator==(const basic_held_order&, const basic_held_order&) -> bool = default;
+};
+using held_order = basic_held_order<default_traits>;
 
 }  // namespace allocation
 

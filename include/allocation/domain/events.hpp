@@ -7,6 +7,9 @@
 #include <string_view>  // string_view
 #include <variant>      // variant
 
+#include <cstdint>      // int64_t
+
+#include <allocation/domain/hold.hpp>
 #include <allocation/domain/traits.hpp>
 #include <allocation/domain/types.hpp>
 
@@ -87,11 +90,67 @@ struct basic_batch_quantity_changed {
         -> bool = default;
 };
 
+/// Stock of a batch was held for an order line until `expires_at`.
+template <class Traits>
+struct basic_hold_placed {
+    typename Traits::order_id_type order{};
+    typename Traits::sku_type sku{};
+    typename Traits::quantity_type qty{};
+    typename Traits::batch_ref_type batch{};
+    timestamp expires_at{};
+    friend auto operator==(const basic_hold_placed&, const basic_hold_placed&) -> bool = default;
+};
+
+/// Held stock was given back before its deadline (`qty` of it: the rest of a hold confirmed in
+/// part, or the whole hold).
+template <class Traits>
+struct basic_hold_released {
+    typename Traits::order_id_type order{};
+    typename Traits::sku_type sku{};
+    typename Traits::quantity_type qty{};
+    typename Traits::batch_ref_type batch{};
+    hold_release_reason reason = hold_release_reason::requested;
+    friend auto operator==(const basic_hold_released&, const basic_hold_released&) -> bool = default;
+};
+
+/// A hold reached its deadline unconfirmed (its stock was available to everyone from then on;
+/// this event tells when the sweep saw it).
+template <class Traits>
+struct basic_hold_expired {
+    typename Traits::order_id_type order{};
+    typename Traits::sku_type sku{};
+    typename Traits::quantity_type qty{};
+    typename Traits::batch_ref_type batch{};
+    friend auto operator==(const basic_hold_expired&, const basic_hold_expired&) -> bool = default;
+};
+
+/// `qty` of an order line was queued, to be allocated as stock arrives.
+template <class Traits>
+struct basic_backordered {
+    typename Traits::order_id_type order{};
+    typename Traits::sku_type sku{};
+    typename Traits::quantity_type qty{};
+    std::int64_t priority = 0;
+    friend auto operator==(const basic_backordered&, const basic_backordered&) -> bool = default;
+};
+
+/// A backorder was cancelled with `qty` still owed.
+template <class Traits>
+struct basic_backorder_cancelled {
+    typename Traits::order_id_type order{};
+    typename Traits::sku_type sku{};
+    typename Traits::quantity_type qty{};
+    friend auto operator==(const basic_backorder_cancelled&, const basic_backorder_cancelled&) -> bool = default;
+};
+
 /// Any event a product raises.
 template <class Traits>
 using basic_event = std::variant<basic_batch_created<Traits>, basic_allocated<Traits>,
                                  basic_deallocated<Traits>, basic_out_of_stock<Traits>,
-                                 basic_low_stock<Traits>, basic_batch_quantity_changed<Traits>>;
+                                 basic_low_stock<Traits>, basic_batch_quantity_changed<Traits>,
+                                 basic_hold_placed<Traits>, basic_hold_released<Traits>,
+                                 basic_hold_expired<Traits>, basic_backordered<Traits>,
+                                 basic_backorder_cancelled<Traits>>;
 
 using batch_created = basic_batch_created<default_traits>;
 using allocated = basic_allocated<default_traits>;
@@ -99,6 +158,11 @@ using deallocated = basic_deallocated<default_traits>;
 using out_of_stock = basic_out_of_stock<default_traits>;
 using low_stock = basic_low_stock<default_traits>;
 using batch_quantity_changed = basic_batch_quantity_changed<default_traits>;
+using hold_placed = basic_hold_placed<default_traits>;
+using hold_released = basic_hold_released<default_traits>;
+using hold_expired = basic_hold_expired<default_traits>;
+using backordered = basic_backordered<default_traits>;
+using backorder_cancelled = basic_backorder_cancelled<default_traits>;
 using event = basic_event<default_traits>;
 
 }  // namespace events

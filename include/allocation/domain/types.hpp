@@ -73,6 +73,9 @@ using quantity = basic_quantity<1>;
 /// The date type of the default traits: a calendar day, as an ETA or an expiry date.
 using date = std::chrono::year_month_day;
 
+/// A moment, to the millisecond, in UTC: when a hold expires, what a clock says (ports/clock.hpp).
+using timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
+
 /// The types a domain model is built from. A user can supply their own traits type: what it must
 /// provide is the concept domain_traits (domain/traits.hpp).
 struct default_traits {

@@ -23,7 +23,9 @@ struct basic_batch_state {
     typename Traits::quantity_type allocated{};
     std::optional<typename Traits::date_type> eta{};
     std::optional<typename Traits::date_type> expires{};
-    [[nodiscard]] auto available() const -> typename Traits::quantity_type { return purchased - allocated; }
+    /// Held by live holds, as of the latest time the product was given.
+    typename Traits::quantity_type held{};
+    [[nodiscard]] auto available() const -> typename Traits::quantity_type { return purchased - allocated - held; }
     friend auto operator==(const basic_batch_state&, const basic_batch_state&) -> bool = default;
 };
 using batch_state = basic_batch_state<default_traits>;
@@ -43,7 +45,7 @@ using product_state = basic_product_state<default_traits>;
 /// The state of a batch.
 template <class Batch>
 [[nodiscard]] auto batch_state_of(const Batch& b) -> basic_batch_state<typename Batch::traits_type> {
-    return {b.ref(), b.sku(), b.purchased(), b.allocated(), b.eta(), b.expires()};
+    return {b.ref(), b.sku(), b.purchased(), b.allocated(), b.eta(), b.expires(), b.held()};
 }
 
 /// The state of a product (its batches in preference order).

@@ -30,6 +30,16 @@ template <class T>
 inline constexpr std::string_view channel_v<basic_low_stock<T>> = "low_stock";
 template <class T>
 inline constexpr std::string_view channel_v<basic_batch_quantity_changed<T>> = "batch_quantity_changed";
+template <class T>
+inline constexpr std::string_view channel_v<basic_hold_placed<T>> = "hold_placed";
+template <class T>
+inline constexpr std::string_view channel_v<basic_hold_released<T>> = "hold_released";
+template <class T>
+inline constexpr std::string_view channel_v<basic_hold_expired<T>> = "hold_expired";
+template <class T>
+inline constexpr std::string_view channel_v<basic_backordered<T>> = "backordered";
+template <class T>
+inline constexpr std::string_view channel_v<basic_backorder_cancelled<T>> = "backorder_cancelled";
 
 /// The channel of any event held in a basic_event variant.
 template <class Traits>

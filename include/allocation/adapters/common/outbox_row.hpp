@@ -4,13 +4,18 @@
 //
 // Every backend's outbox table has the same columns: `channel` (the event's channel), then
 // `orderid`, `sku`, `batchref`, `qty`, `qty2`, `eta` and `reason`, each filled where the event
-// has it (NULL elsewhere). A backend writes an outbox_row's fields to its columns and reads them
+// has it (NULL elsewhere). `reason` is the event's one text detail: why a line was deallocated
+// or a hold released, a hold's deadline (milliseconds since 1970 in decimal), a backorder's
+// priority (decimal). A backend writes an outbox_row's fields to its columns and reads them
 // back into one; which event field goes to which column is decided here only. A new event type
 // (a hold placed, for example) needs one branch in to_outbox_row() and one in from_outbox_row(),
 // and no change in any backend.
 #ifndef ALLOCATION_ADAPTERS_COMMON_OUTBOX_ROW_HPP
 #define ALLOCATION_ADAPTERS_COMMON_OUTBOX_ROW_HPP
 
+#include <charconv>     // from_chars
+#include <chrono>       // milliseconds
+#include <cstdint>      // int64_t
 #include <optional>     // optional
 #include <string>       // string
 #include <string_view>  // string_view
@@ -44,6 +49,29 @@ struct basic_outbox_row {
     return text && *text == "batch_shrunk" ? deallocation_reason::batch_shrunk : deallocation_reason::requested;
 }
 
+/// The stored text of a hold release reason, and back (anything else reads as `requested`).
+[[nodiscard]] inline auto release_reason_text(hold_release_reason r) -> std::string {
+    switch (r) {
+        case hold_release_reason::partly_confirmed: return "partly_confirmed";
+        case hold_release_reason::batch_shrunk: return "batch_shrunk";
+        case hold_release_reason::requested: break;
+    }
+    return "requested";
+}
+[[nodiscard]] inline auto parse_release_reason(const std::optional<std::string>& text) noexcept
+    -> hold_release_reason {
+    if (text && *text == "partly_confirmed") return hold_release_reason::partly_confirmed;
+    if (text && *text == "batch_shrunk") return hold_release_reason::batch_shrunk;
+    return hold_release_reason::requested;
+}
+
+/// A decimal integer of a `reason` column; zero when absent or malformed.
+[[nodiscard]] inline auto reason_number(const std::optional<std::string>& text) noexcept -> std::int64_t {
+    std::int64_t n = 0;
+    if (text) std::from_chars(text->data(), text->data() + text->size(), n);
+    return n;
+}
+
 /// The outbox row of an event.
 template <class Traits>
 [[nodiscard]] auto to_outbox_row(const events::basic_event<Traits>& event) -> basic_outbox_row<Traits> {
@@ -53,31 +81,34 @@ template <class Traits>
             basic_outbox_row<Traits> row;
             row.channel = std::string(events::channel_v<E>);
             row.sku = e.sku;
+            // The order, batch and quantity of the events that have them, by name.
+            if constexpr (requires { e.order; }) row.order = e.order;
+            if constexpr (requires { e.batch; }) row.batch = e.batch;
+            if constexpr (requires { e.qty; }) row.qty = e.qty;
             if constexpr (std::is_same_v<E, events::basic_batch_created<Traits>>) {
                 row.batch = e.ref;
-                row.qty = e.qty;
                 row.eta = e.eta;
-            } else if constexpr (std::is_same_v<E, events::basic_allocated<Traits>>) {
-                row.order = e.order;
-                row.batch = e.batch;
-                row.qty = e.qty;
             } else if constexpr (std::is_same_v<E, events::basic_deallocated<Traits>>) {
-                row.order = e.order;
-                row.batch = e.batch;
-                row.qty = e.qty;
                 row.reason = reason_text(e.reason);
-            } else if constexpr (std::is_same_v<E, events::basic_out_of_stock<Traits>>) {
-                row.order = e.order;
-                row.qty = e.qty;
             } else if constexpr (std::is_same_v<E, events::basic_low_stock<Traits>>) {
                 row.qty = e.available;
                 row.qty2 = e.reorder_qty;
-            } else {
-                static_assert(std::is_same_v<E, events::basic_batch_quantity_changed<Traits>>,
-                              "an event type without an outbox row");
+            } else if constexpr (std::is_same_v<E, events::basic_hold_placed<Traits>>) {
+                row.reason = std::to_string(e.expires_at.time_since_epoch().count());
+            } else if constexpr (std::is_same_v<E, events::basic_hold_released<Traits>>) {
+                row.reason = release_reason_text(e.reason);
+            } else if constexpr (std::is_same_v<E, events::basic_backordered<Traits>>) {
+                row.reason = std::to_string(e.priority);
+            } else if constexpr (std::is_same_v<E, events::basic_batch_quantity_changed<Traits>>) {
                 row.batch = e.ref;
                 row.qty = e.new_qty;
                 row.qty2 = e.old_qty;
+            } else {
+                static_assert(std::is_same_v<E, events::basic_allocated<Traits>> ||
+                                  std::is_same_v<E, events::basic_out_of_stock<Traits>> ||
+                                  std::is_same_v<E, events::basic_hold_expired<Traits>> ||
+                                  std::is_same_v<E, events::basic_backorder_cancelled<Traits>>,
+                              "an event type without an outbox row");
             }
             return row;
         },
@@ -112,6 +143,23 @@ template <class Traits>
     }
     if (ch == events::channel_v<events::basic_batch_quantity_changed<Traits>>) {
         return event_type{events::basic_batch_quantity_changed<Traits>{batch(), std::move(sku), qty2, qty}};
+    }
+    if (ch == events::channel_v<events::basic_hold_placed<Traits>>) {
+        return event_type{events::basic_hold_placed<Traits>{
+            order(), std::move(sku), qty, batch(), timestamp{std::chrono::milliseconds{reason_number(row.reason)}}}};
+    }
+    if (ch == events::channel_v<events::basic_hold_released<Traits>>) {
+        return event_type{events::basic_hold_released<Traits>{order(), std::move(sku), qty, batch(),
+                                                              parse_release_reason(row.reason)}};
+    }
+    if (ch == events::channel_v<events::basic_hold_expired<Traits>>) {
+        return event_type{events::basic_hold_expired<Traits>{order(), std::move(sku), qty, batch()}};
+    }
+    if (ch == events::channel_v<events::basic_backordered<Traits>>) {
+        return event_type{events::basic_backordered<Traits>{order(), std::move(sku), qty, reason_number(row.reason)}};
+    }
+    if (ch == events::channel_v<events::basic_backorder_cancelled<Traits>>) {
+        return event_type{events::basic_backorder_cancelled<Traits>{order(), std::move(sku), qty}};
     }
     return std::nullopt;
 }

@@ -46,7 +46,7 @@ public:
     void apply(const Product& p) {
         using kind = typename Product::change::kind;
         const bool added = !p.tracking();
-        if (!added && p.version() == p.checkpoint_version()) return;
+        if (!added && p.version() == p.checkpoint_version() && p.changes().empty()) return;
         const std::unique_lock lock(mutex_);
         if (added) {
             for (const auto& b : p.batches()) {
@@ -54,11 +54,10 @@ public:
             }
         } else {
             for (const auto& c : p.changes()) {
-                const auto& ref = p.batches()[c.batch].ref();
                 if (c.what == kind::allocated) {
-                    orders_[c.order].push_back({p.sku(), c.qty, ref});
+                    orders_[c.order].push_back({p.sku(), c.qty, p.batches()[c.batch].ref()});
                 } else if (c.what == kind::deallocated) {
-                    remove(c.order, p.sku(), ref);
+                    remove(c.order, p.sku(), p.batches()[c.batch].ref());
                 }
             }
         }
@@ -137,7 +136,8 @@ private:
         for (const auto& c : p.changes()) {
             if (c.what == kind::batch_added) {
                 insert(e, p, c.batch);
-            } else {
+            } else if (c.what != kind::backorder_added && c.what != kind::backorder_changed &&
+                       c.what != kind::backorder_removed) {
                 e.state.batches[e.position[c.batch]] = batch_state_of(batches[c.batch]);
             }
         }

@@ -337,17 +337,17 @@ auto write_held(session& s, const Product& p) -> result<void> {
         ALLOCATION_TRYV(done(up.exec()));
         if (sqlite3_changes(s.db.get()) != 1) return errc::conflict;
         for (const auto& c : p.changes()) {
-            const auto& b = p.batches()[c.batch];
             switch (c.what) {
                 case kind::batch_added: {
-                    ALLOCATION_TRYV(insert_batch(s, p, b, c.batch));
+                    ALLOCATION_TRYV(insert_batch(s, p, p.batches()[c.batch], c.batch));
                     break;
                 }
                 case kind::allocated: {
-                    ALLOCATION_TRYV(insert_allocation(s, p, b.ref(), c.order, c.qty));
+                    ALLOCATION_TRYV(insert_allocation(s, p, p.batches()[c.batch].ref(), c.order, c.qty));
                     break;
                 }
                 case kind::deallocated: {
+                    const auto& b = p.batches()[c.batch];
                     s.delete_allocation.bind(1, id_column(b.ref()));
                     s.delete_allocation.bind(2, id_column(c.order));
                     ALLOCATION_TRYV(done(s.delete_allocation.exec()));
@@ -359,10 +359,20 @@ auto write_held(session& s, const Product& p) -> result<void> {
                 }
                 case kind::quantity_changed: {
                     s.update_batch_qty.bind(1, qty_int(c.qty));
-                    s.update_batch_qty.bind(2, id_column(b.ref()));
+                    s.update_batch_qty.bind(2, id_column(p.batches()[c.batch].ref()));
                     ALLOCATION_TRYV(done(s.update_batch_qty.exec()));
                     break;
                 }
+                case kind::hold_lapsed:
+                    break;  // nothing to store: the stored hold has its deadline
+                case kind::hold_placed:
+                case kind::hold_removed:
+                case kind::backorder_added:
+                case kind::backorder_changed:
+                case kind::backorder_removed:
+                    // Holds and backorders are not stored by this backend yet: refused rather
+                    // than lost on the next load.
+                    return errc::storage_error;
             }
         }
     }
@@ -372,6 +382,7 @@ auto write_held(session& s, const Product& p) -> result<void> {
 /// Writes a new product whole, then its events.
 template <class Product>
 auto write_added(session& s, const Product& p) -> result<void> {
+    if (!p.holds().empty() || p.backorder_count() != 0) return errc::storage_error;  // not stored yet
     auto& ins = s.insert_product;
     ins.bind(1, id_column(p.sku()));
     ins.bind(2, static_cast<std::int64_t>(p.version()));
