@@ -197,3 +197,5 @@ TEST_CASE_TEMPLATE_INVOKE(allocation_unit_of_work_conformance, erp::map_store_ha
 TEST_CASE_TEMPLATE_INVOKE(allocation_idempotency_conformance, erp::map_store_harness);
 TEST_CASE_TEMPLATE_INVOKE(allocation_concurrency_conformance, erp::map_store_harness);
 TEST_CASE_TEMPLATE_INVOKE(allocation_reader_conformance, erp::map_store_harness);
+TEST_CASE_TEMPLATE_INVOKE(allocation_holds_conformance, erp::map_store_harness);
+TEST_CASE_TEMPLATE_INVOKE(allocation_backorders_conformance, erp::map_store_harness);

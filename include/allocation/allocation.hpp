@@ -11,9 +11,11 @@
 #include <allocation/bus/bootstrap.hpp>
 #include <allocation/bus/handlers.hpp>
 #include <allocation/bus/message_bus.hpp>
+#include <allocation/domain/backorder.hpp>
 #include <allocation/domain/batch.hpp>
 #include <allocation/domain/commands.hpp>
 #include <allocation/domain/events.hpp>
+#include <allocation/domain/hold.hpp>
 #include <allocation/domain/order_line.hpp>
 #include <allocation/domain/product.hpp>
 #include <allocation/domain/traits.hpp>
@@ -22,6 +24,7 @@
 #include <allocation/error.hpp>
 #include <allocation/fwd.hpp>
 #include <allocation/ports/allocations_view.hpp>
+#include <allocation/ports/clock.hpp>
 #include <allocation/ports/notifications.hpp>
 #include <allocation/ports/product_factory.hpp>
 #include <allocation/ports/publisher.hpp>

@@ -45,6 +45,10 @@ struct with_traits {
     using replenishment = basic_replenishment<Traits>;
     using line_allocation = basic_line_allocation<Traits>;
     using allocation_row = basic_allocation_row<Traits>;
+    using hold = basic_hold<Traits>;
+    using backorder = basic_backorder<Traits>;
+    using product_facts = basic_product_facts<Traits>;
+    using held_order = basic_held_order<Traits>;
 
     struct commands {
         using create_batch = allocation::commands::basic_create_batch<Traits>;
@@ -55,6 +59,12 @@ struct with_traits {
         using order_item = allocation::commands::basic_order_item<Traits>;
         using allocate_order = allocation::commands::basic_allocate_order<Traits>;
         using set_replenishment = allocation::commands::basic_set_replenishment<Traits>;
+        using hold = allocation::commands::basic_hold<Traits>;
+        using confirm_item = allocation::commands::basic_confirm_item<Traits>;
+        using confirm_hold = allocation::commands::basic_confirm_hold<Traits>;
+        using release_hold = allocation::commands::basic_release_hold<Traits>;
+        using expire_holds = allocation::commands::basic_expire_holds<Traits>;
+        using cancel_backorder = allocation::commands::basic_cancel_backorder<Traits>;
     };
 
     struct events {
@@ -64,6 +74,11 @@ struct with_traits {
         using out_of_stock = allocation::events::basic_out_of_stock<Traits>;
         using low_stock = allocation::events::basic_low_stock<Traits>;
         using batch_quantity_changed = allocation::events::basic_batch_quantity_changed<Traits>;
+        using hold_placed = allocation::events::basic_hold_placed<Traits>;
+        using hold_released = allocation::events::basic_hold_released<Traits>;
+        using hold_expired = allocation::events::basic_hold_expired<Traits>;
+        using backordered = allocation::events::basic_backordered<Traits>;
+        using backorder_cancelled = allocation::events::basic_backorder_cancelled<Traits>;
         using event = allocation::events::basic_event<Traits>;
     };
 

@@ -53,6 +53,17 @@ template <class F>
     return {std::move(make)};
 }
 
+/// A bootstrap() argument: the bus asks `clock` for the time of holds (see
+/// basic_message_bus::set_clock); system_clock otherwise.
+template <class Clock>
+struct clock_choice {
+    Clock clock;
+};
+template <allocation::tells_time Clock>
+[[nodiscard]] auto with_clock(Clock clock) -> clock_choice<Clock> {
+    return {std::move(clock)};
+}
+
 namespace detail {
 
 template <class T>
@@ -61,6 +72,8 @@ template <class S>
 inline constexpr bool is_product_choice_v<strategy_choice<S>> = true;
 template <class F>
 inline constexpr bool is_product_choice_v<product_factory_choice<F>> = true;
+template <class C>
+inline constexpr bool is_product_choice_v<clock_choice<C>> = true;
 
 // Reallocates each line a batch gave back when it shrank (mission rule 6), through the bus, so
 // with its retries, with the caller's context the line was allocated with (the event's, kept in
@@ -177,12 +190,20 @@ void wire_adapter(Bus& bus, const bootstrap_options& options, Dependency&& depen
     publish_if_supported<Bus, events::basic_deallocated<traits>>(bus, holder);
     publish_if_supported<Bus, events::basic_out_of_stock<traits>>(bus, holder);
     publish_if_supported<Bus, events::basic_low_stock<traits>>(bus, holder);
+    publish_if_supported<Bus, events::basic_hold_placed<traits>>(bus, holder);
+    publish_if_supported<Bus, events::basic_hold_released<traits>>(bus, holder);
+    publish_if_supported<Bus, events::basic_hold_expired<traits>>(bus, holder);
+    publish_if_supported<Bus, events::basic_backordered<traits>>(bus, holder);
+    publish_if_supported<Bus, events::basic_backorder_cancelled<traits>>(bus, holder);
 }
 
-// Sets how the bus makes products (with_strategy, with_product_factory).
+// Sets how the bus makes products (with_strategy, with_product_factory) and its clock
+// (with_clock).
 template <class Bus, class Choice>
 void choose_products(Bus& bus, Choice&& choice) {
-    if constexpr (requires { choice.strategy; }) {
+    if constexpr (requires { choice.clock; }) {
+        bus.set_clock(std::forward<Choice>(choice).clock);
+    } else if constexpr (requires { choice.strategy; }) {
         static_assert(std::is_convertible_v<decltype(choice.strategy), typename Bus::strategy_type>,
                       "with_strategy(s): s must be the strategy type of the store's products");
         bus.set_strategy(std::forward<Choice>(choice).strategy);
@@ -208,8 +229,10 @@ void wire(Bus& bus, const bootstrap_options& options, Dependency&& dependency) {
 /// - allocations_view: kept up to date from Allocated and Deallocated (each rewrites the line's
 ///   rows from what is committed, read through the store's product_reader when it has one, so
 ///   concurrent writers cannot leave it stale);
-/// - event_publisher: given Allocated, and Deallocated, OutOfStock, LowStock where it takes them.
+/// - event_publisher: given Allocated, and Deallocated, OutOfStock, LowStock, HoldPlaced,
+///   HoldReleased, HoldExpired, Backordered, BackorderCancelled where it takes them.
 /// - with_strategy(s) / with_product_factory(f): how the products the bus creates are made;
+/// - with_clock(c): the clock of holds (system_clock otherwise);
 /// and always the observer that reallocates the lines of a shrunk batch (after the others).
 /// Dependencies are moved into the bus; pass the ones you keep (a view you query) with std::ref.
 /// Returns a basic_message_bus<Store>. (The return type is deduced so that clang reports an

@@ -3,8 +3,10 @@
 #ifndef ALLOCATION_BUS_HANDLERS_HPP
 #define ALLOCATION_BUS_HANDLERS_HPP
 
-#include <algorithm>  // sort, find_if
+#include <algorithm>  // sort, find_if, find
+#include <chrono>     // seconds, floor
 #include <cstddef>    // size_t
+#include <cstdint>    // uint32_t
 #include <numeric>    // iota
 #include <optional>   // optional
 #include <string>     // string
@@ -16,7 +18,9 @@
 #include <allocation/domain/types.hpp>
 #include <allocation/domain/validation.hpp>
 #include <allocation/error.hpp>
+#include <allocation/ports/clock.hpp>
 #include <allocation/ports/inbox.hpp>
+#include <allocation/ports/inbox_holds.hpp>
 #include <allocation/ports/unit_of_work.hpp>
 #include <allocation/try.hpp>
 
@@ -96,6 +100,49 @@ auto refuse(Uow& uow, const Cmd& cmd, std::error_code ec) -> std::error_code {
     if (auto done = uow.commit(); !done) return done.error();
     return ec;
 }
+// Validates the lines of an order and sums those naming the same SKU, in the order the SKUs
+// first appear. Errors: errc::invalid_identifier, invalid_quantity.
+template <class Traits>
+auto merge_lines(const std::vector<commands::basic_order_item<Traits>>& lines)
+    -> result<std::vector<commands::basic_order_item<Traits>>> {
+    std::vector<commands::basic_order_item<Traits>> merged;
+    for (const auto& line : lines) {
+        ALLOCATION_TRYV(validate::identifier<Traits>(line.sku));
+        ALLOCATION_TRYV(validate::line_quantity<Traits>(line.qty));
+        const auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.sku == line.sku; });
+        if (it == merged.end()) {
+            merged.push_back(line);
+        } else {
+            it->qty = it->qty + line.qty;
+            ALLOCATION_TRYV(validate::line_quantity<Traits>(it->qty));
+        }
+    }
+    return merged;
+}
+// The SKU of an item: a line's, or the item when it is a SKU.
+template <class Item>
+auto sku_of(const Item& item) -> const auto& {
+    if constexpr (requires { item.sku; }) {
+        return item.sku;
+    } else {
+        return item;
+    }
+}
+// The indices of `items` in SKU order: products are taken in that order, so that concurrent
+// commands cannot wait for each other.
+template <class Items>
+auto in_sku_order(const Items& items) -> std::vector<std::size_t> {
+    std::vector<std::size_t> order(items.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return sku_of(items[a]) < sku_of(items[b]); });
+    return order;
+}
+// Brings a product that has holds to the clock's time, so that no hold past its deadline
+// counts; a product without holds never asks the clock.
+template <class Product, class Clock>
+void bring_to_now(Product& p, const Clock& time) {
+    if (!p.holds().empty()) p.advance(time.now());
+}
 }  // namespace detail
 
 /// Adds a batch, creating its product with `make(sku)` when the SKU is new. The same batch sent
@@ -143,8 +190,8 @@ auto create_batch(const commands::basic_create_batch<traits_of<Uow>>& cmd, Uow& 
 /// answered with its batch, with no new event. Out of stock commits the OutOfStock event.
 /// Errors: errc::invalid_identifier, invalid_quantity, invalid_sku, out_of_stock,
 /// conflicting_resubmission, message_id_reused, storage errors.
-template <unit_of_work Uow>
-auto allocate(const commands::basic_allocate<traits_of<Uow>>& cmd, Uow& uow)
+template <unit_of_work Uow, allocation::tells_time Clock = system_clock>
+auto allocate(const commands::basic_allocate<traits_of<Uow>>& cmd, Uow& uow, const Clock& time = {})
     -> result<typename product_t<Uow>::batch_ref_type> {
     ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.order));
     ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.sku));
@@ -154,6 +201,7 @@ auto allocate(const commands::basic_allocate<traits_of<Uow>>& cmd, Uow& uow)
     if (answer) return std::move(*answer);
     ALLOCATION_TRY(product, uow.products().get(cmd.sku));
     if (product == nullptr) return detail::refuse(uow, cmd, errc::invalid_sku);
+    detail::bring_to_now(*product, time);
     auto ref = product->allocate({cmd.order, cmd.sku, cmd.qty, cmd.context});
     if (!ref && ref.error() != errc::out_of_stock) return detail::refuse(uow, cmd, ref.error());
     return detail::finish(uow, cmd, std::move(ref));
@@ -163,8 +211,8 @@ auto allocate(const commands::basic_allocate<traits_of<Uow>>& cmd, Uow& uow)
 /// commits; returns the parts (SKU, quantity, batch) in the order taken. A line already
 /// allocated is answered with its parts, with no new event. Out of stock commits the OutOfStock
 /// event. Errors: as allocate().
-template <unit_of_work Uow>
-auto allocate_split(const commands::basic_allocate_split<traits_of<Uow>>& cmd, Uow& uow)
+template <unit_of_work Uow, allocation::tells_time Clock = system_clock>
+auto allocate_split(const commands::basic_allocate_split<traits_of<Uow>>& cmd, Uow& uow, const Clock& time = {})
     -> result<std::vector<basic_line_allocation<traits_of<Uow>>>> {
     ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.order));
     ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.sku));
@@ -174,6 +222,7 @@ auto allocate_split(const commands::basic_allocate_split<traits_of<Uow>>& cmd, U
     if (answer) return std::move(*answer);
     ALLOCATION_TRY(product, uow.products().get(cmd.sku));
     if (product == nullptr) return detail::refuse(uow, cmd, errc::invalid_sku);
+    detail::bring_to_now(*product, time);
     auto parts = product->allocate_split({cmd.order, cmd.sku, cmd.qty, cmd.context});
     if (!parts && parts.error() != errc::out_of_stock) return detail::refuse(uow, cmd, parts.error());
     return detail::finish(uow, cmd, std::move(parts));
@@ -203,9 +252,9 @@ auto deallocate(const commands::basic_deallocate<traits_of<Uow>>& cmd, Uow& uow)
 /// Sets a batch's purchased quantity; lines that no longer fit are deallocated (and the bus
 /// reallocates them). Errors: errc::invalid_identifier, invalid_quantity, unknown_batch,
 /// message_id_reused, storage errors.
-template <unit_of_work Uow>
-auto change_batch_quantity(const commands::basic_change_batch_quantity<traits_of<Uow>>& cmd, Uow& uow)
-    -> result<void> {
+template <unit_of_work Uow, allocation::tells_time Clock = system_clock>
+auto change_batch_quantity(const commands::basic_change_batch_quantity<traits_of<Uow>>& cmd, Uow& uow,
+                           const Clock& time = {}) -> result<void> {
     ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.ref));
     ALLOCATION_TRYV(validate::batch_quantity<traits_of<Uow>>(cmd.qty));
     std::optional<result<void>> answer;
@@ -213,6 +262,7 @@ auto change_batch_quantity(const commands::basic_change_batch_quantity<traits_of
     if (answer) return std::move(*answer);
     ALLOCATION_TRY(product, uow.products().get_by_batch_ref(cmd.ref));
     if (product == nullptr) return detail::refuse(uow, cmd, errc::unknown_batch);
+    detail::bring_to_now(*product, time);
     if (auto r = product->change_batch_quantity(cmd.ref, cmd.qty); !r) return detail::refuse(uow, cmd, r.error());
     return detail::finish(uow, cmd, result<void>{success()});
 }
@@ -231,40 +281,56 @@ auto set_replenishment(const commands::basic_set_replenishment<traits_of<Uow>>& 
     return detail::finish(uow, cmd, result<void>{success()});
 }
 
-/// Allocates every line of an order or none, lines of the same SKU summed into one. Products
-/// are taken in SKU order, so that concurrent orders cannot wait for each other. Returns one
-/// allocation per distinct SKU, in the order the SKUs first appear. When a line is out of stock
-/// the OutOfStock event is committed and nothing else.
+/// Allocates the lines of an order as `cmd.policy` says, lines of the same SKU summed into one.
+/// Products are taken in SKU order, so that concurrent orders cannot wait for each other.
+/// - all_or_nothing: every line whole in one batch, or none; returns one allocation per
+///   distinct SKU, in the order the SKUs first appear. When a line is out of stock the
+///   OutOfStock event is committed and nothing else.
+/// - partial: each line takes what is available (see basic_product::allocate_available);
+///   backorder: the same, and the rest of each line is queued at `cmd.priority`. Returns the
+///   parts allocated, line by line in the order the SKUs first appear, several for a split line
+///   and none for a line that got nothing: what a line asked minus what it got is what was left
+///   unallocated (partial) or queued (backorder). Out of stock when nothing at all was allocated
+///   under partial.
 /// Errors: errc::empty_order, invalid_identifier, invalid_quantity, invalid_sku, out_of_stock,
-/// conflicting_resubmission, message_id_reused, conflict (stock changed while failing; retry),
-/// storage errors.
-template <unit_of_work Uow>
-auto allocate_order(const commands::basic_allocate_order<traits_of<Uow>>& cmd, Uow& uow)
+/// conflicting_resubmission, hold_conflict (a line of a live hold), conflict (stock changed
+/// while failing; retry), storage errors.
+template <unit_of_work Uow, allocation::tells_time Clock = system_clock>
+auto allocate_order(const commands::basic_allocate_order<traits_of<Uow>>& cmd, Uow& uow, const Clock& time = {})
     -> result<std::vector<basic_line_allocation<traits_of<Uow>>>> {
     using traits = traits_of<Uow>;
     using quantity_type = typename traits::quantity_type;
     using product_type = product_t<Uow>;
-    using result_type = result<std::vector<basic_line_allocation<traits>>>;
+    using answer_type = result<std::vector<basic_line_allocation<traits>>>;
     if (cmd.lines.empty()) return errc::empty_order;
     ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(cmd.order));
-    std::vector<commands::basic_order_item<traits>> merged;
-    for (const auto& line : cmd.lines) {
-        ALLOCATION_TRYV(validate::identifier<traits_of<Uow>>(line.sku));
-        ALLOCATION_TRYV(validate::line_quantity<traits_of<Uow>>(line.qty));
-        const auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.sku == line.sku; });
-        if (it == merged.end()) {
-            merged.push_back(line);
-        } else {
-            it->qty = it->qty + line.qty;
-            ALLOCATION_TRYV(validate::line_quantity<traits_of<Uow>>(it->qty));
-        }
-    }
-    std::optional<result_type> answer;
+    std::optional<answer_type> answer;
     ALLOCATION_TRYV(detail::replay(uow, cmd, answer));
     if (answer) return std::move(*answer);
-    std::vector<std::size_t> by_sku(merged.size());
-    std::iota(by_sku.begin(), by_sku.end(), std::size_t{0});
-    std::sort(by_sku.begin(), by_sku.end(), [&](std::size_t a, std::size_t b) { return merged[a].sku < merged[b].sku; });
+    ALLOCATION_TRY(merged, detail::merge_lines<traits>(cmd.lines));
+    const auto by_sku = detail::in_sku_order(merged);
+
+    if (cmd.policy != order_policy::all_or_nothing) {
+        std::vector<std::vector<basic_line_allocation<traits>>> parts(merged.size());
+        bool any = false;
+        for (const auto i : by_sku) {
+            const auto& line = merged[i];
+            ALLOCATION_TRY(found, uow.products().get(line.sku));
+            product_type* product = found;
+            if (product == nullptr) return detail::refuse(uow, cmd, errc::invalid_sku);
+            detail::bring_to_now(*product, time);
+            auto got = product->allocate_available({cmd.order, line.sku, line.qty, cmd.context}, cmd.policy, cmd.priority);
+            if (!got) return detail::refuse(uow, cmd, got.error());
+            any = any || !got.value().allocated.empty() || got.value().backordered > quantity_type{};
+            parts[i] = std::move(got).value().allocated;
+        }
+        if (!any) return detail::refuse(uow, cmd, errc::out_of_stock);
+        std::vector<basic_line_allocation<traits>> out;
+        for (auto& p : parts) {
+            for (auto& a : p) out.push_back(std::move(a));
+        }
+        return detail::finish(uow, cmd, answer_type{std::move(out)});
+    }
 
     std::vector<basic_line_allocation<traits>> out(merged.size());
     for (const auto i : by_sku) {
@@ -272,6 +338,7 @@ auto allocate_order(const commands::basic_allocate_order<traits_of<Uow>>& cmd, U
         ALLOCATION_TRY(found, uow.products().get(line.sku));
         product_type* product = found;
         if (product == nullptr) return detail::refuse(uow, cmd, errc::invalid_sku);
+        detail::bring_to_now(*product, time);
         auto ref = product->allocate({cmd.order, line.sku, line.qty, cmd.context});
         if (!ref) {
             if (ref.error() != errc::out_of_stock) return detail::refuse(uow, cmd, ref.error());
@@ -280,13 +347,16 @@ auto allocate_order(const commands::basic_allocate_order<traits_of<Uow>>& cmd, U
             ALLOCATION_TRY(again, uow.products().get(line.sku));
             product = again;
             if (product == nullptr) return detail::abandon(uow, errc::invalid_sku);
+            detail::bring_to_now(*product, time);
             if (product->allocate({cmd.order, line.sku, line.qty, cmd.context})) return detail::abandon(uow, errc::conflict);
-            return detail::finish(uow, cmd, result_type{errc::out_of_stock});
+            return detail::finish(uow, cmd, answer_type{errc::out_of_stock});
         }
         out[i] = {line.sku, quantity_type{line.qty}, std::move(ref).value()};
     }
-    return detail::finish(uow, cmd, result_type{std::move(out)});
+    return detail::finish(uow, cmd, answer_type{std::move(out)});
 }
+
+// -- holds and backorders ----------------------------------------------------------------------
 
 /// Binds a message id to a message that was refused before it became a command (a request that
 /// could not be read), so that the id stays the name of that message: the same message sent
@@ -316,6 +386,198 @@ auto record_refusal(const std::string& message_id, const std::string& fingerprin
         (void)uow;
         return false;
     }
+}
+
+/// Holds every line of an order for `cmd.ttl` or none, lines of the same SKU summed, each line
+/// whole in one batch (see basic_product::hold). The deadline is the clock's time, to the
+/// whole second below, plus the ttl. Products are taken in SKU order. The same lines again
+/// while the hold lives are answered with the live hold (`replayed`), changing nothing.
+/// Errors: errc::empty_order, invalid_identifier, invalid_quantity, invalid_deadline (ttl not
+/// positive), invalid_sku, out_of_stock (a line no batch can take: nothing is held),
+/// hold_conflict (the order has a live hold of other lines, or a line is allocated or
+/// backordered), storage errors.
+template <unit_of_work Uow, allocation::tells_time Clock = system_clock>
+auto hold(const commands::basic_hold<traits_of<Uow>>& cmd, Uow& uow, const Clock& time = {})
+    -> result<basic_held_order<traits_of<Uow>>> {
+    using traits = traits_of<Uow>;
+    using answer_type = result<basic_held_order<traits>>;
+    if (cmd.lines.empty()) return errc::empty_order;
+    ALLOCATION_TRYV(validate::identifier<traits>(cmd.order));
+    if (cmd.ttl <= std::chrono::seconds{0}) return errc::invalid_deadline;
+    ALLOCATION_TRY(merged, detail::merge_lines<traits>(cmd.lines));
+    std::optional<answer_type> answer;
+    ALLOCATION_TRYV(detail::replay(uow, cmd, answer));
+    if (answer) {
+        if (*answer) answer->value().order = cmd.order;
+        return std::move(*answer);
+    }
+    const auto now = time.now();
+    const timestamp expires = std::chrono::floor<std::chrono::seconds>(now) + cmd.ttl;
+    basic_held_order<traits> out{cmd.order, expires, std::vector<basic_line_allocation<traits>>(merged.size()), false};
+    std::size_t placed = 0;
+    std::size_t live = 0;
+    for (const auto i : detail::in_sku_order(merged)) {
+        const auto& line = merged[i];
+        ALLOCATION_TRY(product, uow.products().get(line.sku));
+        if (product == nullptr) return detail::refuse(uow, cmd, errc::invalid_sku);
+        auto h = product->hold({cmd.order, line.sku, line.qty}, expires, now, static_cast<std::uint32_t>(merged.size()));
+        if (!h) {
+            return detail::refuse(uow, cmd, h.error());
+        }
+        ++(h.value().placed ? placed : live);
+        if (!h.value().placed) out.expires_at = h.value().hold.expires_at;
+        out.lines[i] = {line.sku, line.qty, std::move(h).value().hold.batch};
+    }
+    if (placed > 0 && live > 0) return detail::refuse(uow, cmd, errc::hold_conflict);
+    out.replayed = live > 0;
+    return detail::finish(uow, cmd, answer_type{std::move(out)});
+}
+
+/// Confirms an order's live hold: each line's quantity (none: all of it) becomes an allocation
+/// in the batch that held it, the rest of the line is released; a line of quantity zero is
+/// released whole. `cmd.lines` names every SKU of the hold. Returns the allocations in the
+/// order the lines are named. A confirmation done before is answered with its allocations.
+/// Errors: errc::empty_order, invalid_identifier, invalid_quantity, invalid_sku, not_held (no
+/// line is held), exceeds_hold (a quantity above the held one, or a SKU not held beside held
+/// ones), hold_expired, hold_conflict (not every line of the hold named), storage errors.
+template <unit_of_work Uow, allocation::tells_time Clock = system_clock>
+auto confirm_hold(const commands::basic_confirm_hold<traits_of<Uow>>& cmd, Uow& uow, const Clock& time = {})
+    -> result<std::vector<basic_line_allocation<traits_of<Uow>>>> {
+    using traits = traits_of<Uow>;
+    using answer_type = result<std::vector<basic_line_allocation<traits>>>;
+    if (cmd.lines.empty()) return errc::empty_order;
+    ALLOCATION_TRYV(validate::identifier<traits>(cmd.order));
+    std::vector<commands::basic_confirm_item<traits>> merged;
+    for (const auto& line : cmd.lines) {
+        ALLOCATION_TRYV(validate::identifier<traits>(line.sku));
+        if (line.qty) {
+            ALLOCATION_TRYV(validate::batch_quantity<traits>(*line.qty));
+        }
+        const auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.sku == line.sku; });
+        if (it == merged.end()) {
+            merged.push_back(line);
+        } else if (!it->qty || !line.qty) {
+            it->qty.reset();
+        } else {
+            it->qty = *it->qty + *line.qty;
+            ALLOCATION_TRYV(validate::batch_quantity<traits>(*it->qty));
+        }
+    }
+    std::optional<answer_type> answer;
+    ALLOCATION_TRYV(detail::replay(uow, cmd, answer));
+    if (answer) return std::move(*answer);
+    const auto now = time.now();
+    std::vector<std::optional<basic_line_allocation<traits>>> done(merged.size());
+    bool missing = false;
+    bool found = false;
+    for (const auto i : detail::in_sku_order(merged)) {
+        const auto& line = merged[i];
+        ALLOCATION_TRY(product, uow.products().get(line.sku));
+        if (product == nullptr) return detail::refuse(uow, cmd, errc::invalid_sku);
+        product->advance(now);
+        const auto* h = product->find_hold(cmd.order);
+        if (h != nullptr && !h->lapsed && h->lines != merged.size()) {
+            return detail::refuse(uow, cmd, errc::hold_conflict);
+        }
+        if (line.qty && allocation::detail::count(*line.qty) == 0) {
+            if (h == nullptr) continue;  // nothing held here: nothing to release
+            if (h->lapsed) return detail::refuse(uow, cmd, errc::hold_expired);
+            if (auto r = product->release_hold(cmd.order, now); !r) return detail::refuse(uow, cmd, r.error());
+            found = true;
+            continue;
+        }
+        auto a = product->confirm_hold(cmd.order, line.qty, now);
+        if (!a) {
+            if (a.error() == errc::not_held) {
+                missing = true;
+                continue;
+            }
+            return detail::refuse(uow, cmd, a.error());
+        }
+        found = true;
+        done[i] = std::move(a).value();
+    }
+    if (missing) return detail::refuse(uow, cmd, found ? errc::exceeds_hold : errc::not_held);
+    std::vector<basic_line_allocation<traits>> out;
+    for (auto& a : done) {
+        if (a) out.push_back(std::move(*a));
+    }
+    return detail::finish(uow, cmd, answer_type{std::move(out)});
+}
+
+/// Releases an order's live hold, every line of it (`cmd.skus` names every SKU of the hold);
+/// returns what was released, in the order the SKUs are named.
+/// Errors: errc::empty_order, invalid_identifier, invalid_sku, not_held (a SKU without a live
+/// hold: nothing is released), hold_conflict (not every line of the hold named), storage errors.
+template <unit_of_work Uow, allocation::tells_time Clock = system_clock>
+auto release_hold(const commands::basic_release_hold<traits_of<Uow>>& cmd, Uow& uow, const Clock& time = {})
+    -> result<std::vector<basic_line_allocation<traits_of<Uow>>>> {
+    using traits = traits_of<Uow>;
+    using answer_type = result<std::vector<basic_line_allocation<traits>>>;
+    if (cmd.skus.empty()) return errc::empty_order;
+    ALLOCATION_TRYV(validate::identifier<traits>(cmd.order));
+    std::vector<typename traits::sku_type> skus;
+    for (const auto& s : cmd.skus) {
+        ALLOCATION_TRYV(validate::identifier<traits>(s));
+        if (std::find(skus.begin(), skus.end(), s) == skus.end()) skus.push_back(s);
+    }
+    std::optional<answer_type> answer;
+    ALLOCATION_TRYV(detail::replay(uow, cmd, answer));
+    if (answer) return std::move(*answer);
+    const auto now = time.now();
+    std::vector<basic_line_allocation<traits>> out(skus.size());
+    for (const auto i : detail::in_sku_order(skus)) {
+        ALLOCATION_TRY(product, uow.products().get(skus[i]));
+        if (product == nullptr) return detail::refuse(uow, cmd, errc::invalid_sku);
+        product->advance(now);
+        const auto* h = product->find_hold(cmd.order);
+        if (h != nullptr && !h->lapsed && h->lines != skus.size()) {
+            return detail::refuse(uow, cmd, errc::hold_conflict);
+        }
+        auto released = product->release_hold(cmd.order, now);
+        if (!released) return detail::refuse(uow, cmd, released.error());
+        out[i] = {skus[i], released.value().qty, std::move(released).value().batch};
+    }
+    return detail::finish(uow, cmd, answer_type{std::move(out)});
+}
+
+/// Sweeps the holds past their deadline out of the products of `cmd.skus` (unknown SKUs are
+/// skipped), each raising HoldExpired; returns how many. Errors: errc::invalid_identifier,
+/// storage errors.
+template <unit_of_work Uow, allocation::tells_time Clock = system_clock>
+auto expire_holds(const commands::basic_expire_holds<traits_of<Uow>>& cmd, Uow& uow, const Clock& time = {})
+    -> result<std::size_t> {
+    using traits = traits_of<Uow>;
+    for (const auto& s : cmd.skus) {
+        ALLOCATION_TRYV(validate::identifier<traits>(s));
+    }
+    const auto now = time.now();
+    std::size_t swept = 0;
+    const auto order = detail::in_sku_order(cmd.skus);
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        const auto& s = cmd.skus[order[k]];
+        if (k > 0 && cmd.skus[order[k - 1]] == s) continue;
+        ALLOCATION_TRY(product, uow.products().get(s));
+        if (product != nullptr) swept += product->expire_holds(now);
+    }
+    ALLOCATION_TRYV(uow.commit());
+    return swept;
+}
+
+/// Cancels an order line's backorder (what it has allocated stays).
+/// Errors: errc::invalid_identifier, invalid_sku, not_backordered, storage errors.
+template <unit_of_work Uow>
+auto cancel_backorder(const commands::basic_cancel_backorder<traits_of<Uow>>& cmd, Uow& uow) -> result<void> {
+    using traits = traits_of<Uow>;
+    ALLOCATION_TRYV(validate::identifier<traits>(cmd.order));
+    ALLOCATION_TRYV(validate::identifier<traits>(cmd.sku));
+    std::optional<result<void>> answer;
+    ALLOCATION_TRYV(detail::replay(uow, cmd, answer));
+    if (answer) return std::move(*answer);
+    ALLOCATION_TRY(product, uow.products().get(cmd.sku));
+    if (product == nullptr) return detail::refuse(uow, cmd, errc::invalid_sku);
+    if (auto r = product->cancel_backorder(cmd.order); !r) return detail::refuse(uow, cmd, r.error());
+    return detail::finish(uow, cmd, result<void>{success()});
 }
 
 }  // namespace allocation::handlers

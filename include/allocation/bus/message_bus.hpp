@@ -27,6 +27,7 @@
 #include <allocation/domain/commands.hpp>
 #include <allocation/domain/events.hpp>
 #include <allocation/error.hpp>
+#include <allocation/ports/clock.hpp>
 #include <allocation/ports/product_factory.hpp>
 #include <allocation/ports/publisher.hpp>
 #include <allocation/ports/unit_of_work.hpp>
@@ -92,6 +93,12 @@ struct run_every_observer {
     }
 };
 
+// The bus's clock as the handlers take it.
+struct clock_view {
+    const std::function<timestamp()>* now_of;
+    [[nodiscard]] auto now() const -> timestamp { return (*now_of)(); }
+};
+
 template <class Event>
 using observer_signal = boost::signals2::signal<result<void>(const Event&), run_every_observer>;
 
@@ -146,22 +153,55 @@ public:
             });
         }
         auto handle(const commands::basic_allocate<traits_type>& cmd) -> result<batch_ref_type> {
-            return run([&](uow_type& uow) { return handlers::allocate(cmd, uow); });
+            return run([&](uow_type& uow) { return handlers::allocate(cmd, uow, clock()); });
         }
         auto handle(const commands::basic_allocate_split<traits_type>& cmd)
             -> result<std::vector<basic_line_allocation<traits_type>>> {
-            return run([&](uow_type& uow) { return handlers::allocate_split(cmd, uow); });
+            return run([&](uow_type& uow) { return handlers::allocate_split(cmd, uow, clock()); });
         }
         auto handle(const commands::basic_deallocate<traits_type>& cmd) -> result<batch_ref_type> {
             return run([&](uow_type& uow) { return handlers::deallocate(cmd, uow); });
         }
         auto handle(const commands::basic_change_batch_quantity<traits_type>& cmd) -> result<void> {
-            return run([&](uow_type& uow) { return handlers::change_batch_quantity(cmd, uow); });
+            return run([&](uow_type& uow) { return handlers::change_batch_quantity(cmd, uow, clock()); });
         }
         auto handle(const commands::basic_allocate_order<traits_type>& cmd)
             -> result<std::vector<basic_line_allocation<traits_type>>> {
-            return run([&](uow_type& uow) { return handlers::allocate_order(cmd, uow); });
+            return run([&](uow_type& uow) { return handlers::allocate_order(cmd, uow, clock()); });
         }
+        auto handle(const commands::basic_hold<traits_type>& cmd) -> result<basic_held_order<traits_type>> {
+            return run([&](uow_type& uow) { return handlers::hold(cmd, uow, clock()); });
+        }
+        auto handle(const commands::basic_confirm_hold<traits_type>& cmd)
+            -> result<std::vector<basic_line_allocation<traits_type>>> {
+            return run([&](uow_type& uow) { return handlers::confirm_hold(cmd, uow, clock()); });
+        }
+        auto handle(const commands::basic_release_hold<traits_type>& cmd)
+            -> result<std::vector<basic_line_allocation<traits_type>>> {
+            return run([&](uow_type& uow) { return handlers::release_hold(cmd, uow, clock()); });
+        }
+        auto handle(const commands::basic_expire_holds<traits_type>& cmd) -> result<std::size_t> {
+            if constexpr (lists_holding_products<Store>) {
+                if (cmd.skus.empty()) {
+                    // One unit of work per product, so that the sweep never holds many at once.
+                    ALLOCATION_TRY(skus, store_->skus_with_holds());
+                    std::size_t swept = 0;
+                    for (auto& s : skus) {
+                        const commands::basic_expire_holds<traits_type> one{{std::move(s)}};
+                        ALLOCATION_TRY(n, run([&](uow_type& uow) { return handlers::expire_holds(one, uow, clock()); }));
+                        swept += n;
+                    }
+                    return swept;
+                }
+            }
+            return run([&](uow_type& uow) { return handlers::expire_holds(cmd, uow, clock()); });
+        }
+        auto handle(const commands::basic_cancel_backorder<traits_type>& cmd) -> result<void> {
+            return run([&](uow_type& uow) { return handlers::cancel_backorder(cmd, uow); });
+        }
+
+        /// The time the bus's clock says.
+        [[nodiscard]] auto now() const -> timestamp { return now_(); }
         auto handle(const commands::basic_set_replenishment<traits_type>& cmd) -> result<void> {
             return run([&](uow_type& uow) { return handlers::set_replenishment(cmd, uow); });
         }
@@ -200,6 +240,8 @@ public:
 
     private:
         friend class basic_message_bus;
+
+        [[nodiscard]] auto clock() const noexcept -> detail::clock_view { return {&now_}; }
 
         // The product of a new SKU: made by the store's product factory when it has one.
         auto make(const sku_type& code) const -> product_type {
@@ -254,6 +296,7 @@ public:
             return product_type{code, rule};
         };
         replenishment_type rule_{};
+        std::function<timestamp()> now_ = [] { return system_clock{}.now(); };
     };
 
     /// A bus over `store`, which must outlive it.
@@ -276,6 +319,15 @@ public:
             core_->make_ = std::move(make);
         }
     }
+
+    /// The clock the bus asks for the time of holds (system_clock unless set): a manual_clock
+    /// in tests. Set it before handling commands.
+    template <allocation::tells_time Clock>
+    void set_clock(Clock c) {
+        core_->now_ = [c = std::move(c)] { return timestamp{c.now()}; };
+    }
+    /// The time the bus's clock says.
+    [[nodiscard]] auto now() const -> timestamp { return core_->now(); }
 
     /// Adds a batch (creating the product of a new SKU). See handlers::create_batch.
     auto handle(const commands::basic_create_batch<traits_type>& cmd) -> result<void> { return core_->handle(cmd); }
@@ -305,6 +357,31 @@ public:
     }
     /// Sets a product's replenishment rule. See handlers::set_replenishment.
     auto handle(const commands::basic_set_replenishment<traits_type>& cmd) -> result<void> {
+        return core_->handle(cmd);
+    }
+    /// Holds every line of an order until the clock's time plus its ttl, or none. See
+    /// handlers::hold.
+    auto handle(const commands::basic_hold<traits_type>& cmd) -> result<basic_held_order<traits_type>> {
+        return core_->handle(cmd);
+    }
+    /// Confirms an order's hold (all or part); returns the allocations. See handlers::confirm_hold.
+    auto handle(const commands::basic_confirm_hold<traits_type>& cmd)
+        -> result<std::vector<basic_line_allocation<traits_type>>> {
+        return core_->handle(cmd);
+    }
+    /// Releases an order's hold; returns what was released. See handlers::release_hold.
+    auto handle(const commands::basic_release_hold<traits_type>& cmd)
+        -> result<std::vector<basic_line_allocation<traits_type>>> {
+        return core_->handle(cmd);
+    }
+    /// Sweeps the holds past their deadline (HoldExpired for each); returns how many. With no
+    /// SKUs, sweeps every product of a store that lists the products with holds
+    /// (lists_holding_products), one unit of work each. See handlers::expire_holds.
+    auto handle(const commands::basic_expire_holds<traits_type>& cmd) -> result<std::size_t> {
+        return core_->handle(cmd);
+    }
+    /// Cancels an order line's backorder. See handlers::cancel_backorder.
+    auto handle(const commands::basic_cancel_backorder<traits_type>& cmd) -> result<void> {
         return core_->handle(cmd);
     }
 

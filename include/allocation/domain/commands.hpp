@@ -129,8 +129,9 @@ struct basic_hold {
     typename Traits::order_id_type order{};
     std::vector<basic_order_item<Traits>> lines{};
     std::chrono::seconds ttl{900};
-    /// Optional: as basic_allocate::message_id.
+    /// Optional: as basic_allocate::message_id and fingerprint.
     std::string message_id{};
+    std::string fingerprint{};
 };
 
 /// One line of a confirmation: a SKU of the hold and how much of it becomes an allocation
@@ -147,8 +148,9 @@ template <class Traits>
 struct basic_confirm_hold {
     typename Traits::order_id_type order{};
     std::vector<basic_confirm_item<Traits>> lines{};
-    /// Optional: as basic_allocate::message_id.
+    /// Optional: as basic_allocate::message_id and fingerprint.
     std::string message_id{};
+    std::string fingerprint{};
 };
 
 /// Releases an order's live hold; `skus` names every SKU of the hold.
@@ -156,8 +158,9 @@ template <class Traits>
 struct basic_release_hold {
     typename Traits::order_id_type order{};
     std::vector<typename Traits::sku_type> skus{};
-    /// Optional: as basic_allocate::message_id.
+    /// Optional: as basic_allocate::message_id and fingerprint.
     std::string message_id{};
+    std::string fingerprint{};
 };
 
 /// Sweeps the holds past their deadline out of the products of `skus` (empty: every product of
@@ -173,8 +176,9 @@ template <class Traits>
 struct basic_cancel_backorder {
     typename Traits::order_id_type order{};
     typename Traits::sku_type sku{};
-    /// Optional: as basic_allocate::message_id.
+    /// Optional: as basic_allocate::message_id and fingerprint.
     std::string message_id{};
+    std::string fingerprint{};
 };
 
 /// Sets a product's replenishment rule.

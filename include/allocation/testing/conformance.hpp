@@ -22,6 +22,8 @@
 //     TEST_CASE_TEMPLATE_INVOKE(allocation_idempotency_conformance, my_harness);
 //     TEST_CASE_TEMPLATE_INVOKE(allocation_concurrency_conformance, my_harness);
 //     TEST_CASE_TEMPLATE_INVOKE(allocation_reader_conformance, my_harness);  // a product_reader
+//     TEST_CASE_TEMPLATE_INVOKE(allocation_holds_conformance, my_harness);
+//     TEST_CASE_TEMPLATE_INVOKE(allocation_backorders_conformance, my_harness);
 //
 // Each check is also a function returning a verdict (allocation::testing::checks), so a test can
 // show that a broken store fails it. Parts that need the inbox capability
@@ -53,6 +55,7 @@
 #define ALLOCATION_TESTING_CONFORMANCE_HPP
 
 #include <atomic>       // atomic
+#include <chrono>       // seconds
 #include <cstddef>      // size_t
 #include <cstdint>      // int64_t, uint64_t
 #include <functional>   // function
@@ -785,6 +788,154 @@ struct checks {
         return out;
     }
 
+    // -- holds and backorders -----------------------------------------------------------------
+
+    using line_type = typename product_type::line_type;
+
+    static auto lamp_line(std::string_view order, std::int64_t qty) -> line_type {
+        return line_type{v::order(order), v::sku("LAMP"), v::qty(qty)};
+    }
+    static constexpr timestamp start{std::chrono::seconds{1000}};
+
+    // Holds `qty` of LAMP for `order` until start + 60 s and commits; false (and a failed
+    // expectation) when either fails.
+    template <class Store>
+    static auto commit_hold(Store& store, std::string_view order, std::int64_t qty, verdict& out) -> bool {
+        auto uow = store.begin();
+        auto* p = product_of(uow, "LAMP", out);
+        if (p == nullptr) return false;
+        if (!out.expect(p->hold(lamp_line(order, qty), start + std::chrono::seconds{60}, start).has_value(),
+                        "a hold is placed")) {
+            return false;
+        }
+        return out.expect(uow.commit().has_value(), "the hold is committed");
+    }
+
+    static auto keeps_committed_holds(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store || !commit_hold(*store, "o1", 4, out)) return out;
+        auto uow = store->begin();
+        auto* p = product_of(uow, "LAMP", out, "the product is found again");
+        if (p == nullptr) return out;
+        const auto* held = p->find_hold(v::order("o1"));
+        out.expect(held != nullptr && held->qty == v::qty(4) && held->expires_at == start + std::chrono::seconds{60},
+                   "a new unit of work finds the hold with its quantity and deadline");
+        out.expect(p->available() == v::qty(6), "the held stock counts against what is available");
+        out.expect(!p->allocate(lamp_line("o2", 7), start + std::chrono::seconds{1}),
+                   "held stock is not allocated to another order");
+        out.expect(p->allocate(lamp_line("o3", 7), start + std::chrono::seconds{60}).has_value(),
+                   "from its deadline on the hold blocks nothing, unswept");
+        uow.rollback();
+        return out;
+    }
+
+    static auto discards_rolled_back_holds(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        {
+            auto uow = store->begin();
+            auto* p = product_of(uow, "LAMP", out);
+            if (p == nullptr) return out;
+            out.expect(p->hold(lamp_line("o1", 4), start + std::chrono::seconds{60}, start).has_value(), "a hold is placed");
+            uow.rollback();
+        }
+        if (!commit_hold(*store, "o2", 3, out)) return out;
+        {
+            auto uow = store->begin();
+            auto* p = product_of(uow, "LAMP", out);
+            if (p == nullptr) return out;
+            out.expect(p->confirm_hold(v::order("o2"), std::nullopt, start).has_value(), "the hold is confirmed");
+            uow.rollback();
+        }
+        auto uow = store->begin();
+        auto* p = product_of(uow, "LAMP", out, "the product is found again");
+        if (p == nullptr) return out;
+        out.expect(p->find_hold(v::order("o1")) == nullptr, "a rolled-back hold is gone");
+        out.expect(p->find_hold(v::order("o2")) != nullptr && p->find_line(v::order("o2")) == nullptr,
+                   "a rolled-back confirmation leaves the hold and allocates nothing");
+        out.expect(p->available() == v::qty(7), "only the committed hold counts");
+        uow.rollback();
+        return out;
+    }
+
+    static auto keeps_confirmed_holds(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store || !commit_hold(*store, "o1", 4, out)) return out;
+        {
+            auto uow = store->begin();
+            auto* p = product_of(uow, "LAMP", out);
+            if (p == nullptr) return out;
+            out.expect(p->confirm_hold(v::order("o1"), v::qty(3), start + std::chrono::seconds{1}).has_value(),
+                       "part of the hold is confirmed");
+            out.expect(uow.commit().has_value(), "the confirmation is committed");
+        }
+        auto uow = store->begin();
+        auto* p = product_of(uow, "LAMP", out, "the product is found again");
+        if (p == nullptr) return out;
+        const auto* line = p->find_line(v::order("o1"));
+        out.expect(line != nullptr && line->qty == v::qty(3) && p->batches()[line->parts.front().batch].ref() == v::batch("lamp-1"),
+                   "the confirmed quantity is allocated in the batch that held it");
+        out.expect(p->find_hold(v::order("o1")) == nullptr && p->available() == v::qty(7), "the rest is released");
+        uow.rollback();
+        return out;
+    }
+
+    static auto keeps_backorders(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        {
+            auto uow = store->begin();
+            auto* p = product_of(uow, "LAMP", out);
+            if (p == nullptr) return out;
+            auto got = p->allocate_available(lamp_line("o1", 15), order_policy::backorder, 2);
+            out.expect(got && got.value().backordered == v::qty(5), "what is missing is backordered");
+            out.expect(uow.commit().has_value(), "the backorder is committed");
+        }
+        {
+            auto uow = store->begin();
+            auto* p = product_of(uow, "LAMP", out, "the product is found again");
+            if (p == nullptr) return out;
+            const auto queued = p->find_backorder(v::order("o1"));
+            out.expect(queued && queued->qty == v::qty(5) && queued->priority == 2,
+                       "a new unit of work finds the backorder with its quantity and priority");
+            out.expect(p->add_batch(v::batch("lamp-2"), v::qty(8)).has_value(), "stock arrives");
+            out.expect(uow.commit().has_value(), "the arrival is committed");
+        }
+        auto uow = store->begin();
+        auto* p = product_of(uow, "LAMP", out, "the product is found once more");
+        if (p == nullptr) return out;
+        const auto* line = p->find_line(v::order("o1"));
+        out.expect(p->backorder_count() == 0 && line != nullptr && line->qty == v::qty(15),
+                   "the backorder was filled from the arrival and the fill kept");
+        uow.rollback();
+        return out;
+    }
+
+    static auto discards_rolled_back_backorders(Harness& h) -> verdict {
+        verdict out;
+        auto store = lamp_store(h, out);
+        if (!store) return out;
+        {
+            auto uow = store->begin();
+            auto* p = product_of(uow, "LAMP", out);
+            if (p == nullptr) return out;
+            out.expect(p->allocate_available(lamp_line("o1", 12), order_policy::backorder, 0).has_value(),
+                       "an order is backordered");
+            uow.rollback();
+        }
+        auto uow = store->begin();
+        auto* p = product_of(uow, "LAMP", out, "the product is found again");
+        if (p == nullptr) return out;
+        out.expect(p->backorder_count() == 0 && p->find_line(v::order("o1")) == nullptr && p->available() == v::qty(10),
+                   "a rolled-back backorder and its allocation are gone");
+        uow.rollback();
+        return out;
+    }
+
     static auto repository() -> std::vector<check<Harness>> {
         return {{"finds products by SKU", finds_by_sku},
                 {"finds products by batch reference", finds_by_batch_ref},
@@ -814,6 +965,15 @@ struct checks {
     static auto concurrency() -> std::vector<check<Harness>> {
         return {{"never oversells under threads", never_oversells_under_threads}};
     }
+    static auto holds() -> std::vector<check<Harness>> {
+        return {{"keeps committed holds", keeps_committed_holds},
+                {"discards rolled-back holds", discards_rolled_back_holds},
+                {"keeps confirmed holds", keeps_confirmed_holds}};
+    }
+    static auto backorders() -> std::vector<check<Harness>> {
+        return {{"keeps backorders and their fills", keeps_backorders},
+                {"discards rolled-back backorders", discards_rolled_back_backorders}};
+    }
     static auto reader() -> std::vector<check<Harness>> {
         return {{"reads committed state", reads_committed_state},
                 {"reads without waiting for a writer", reads_without_waiting_for_a_writer}};
@@ -821,7 +981,7 @@ struct checks {
     /// Every check of every suite.
     static auto all() -> std::vector<check<Harness>> {
         std::vector<check<Harness>> out;
-        for (auto suite : {repository(), unit_of_work(), idempotency(), concurrency(), reader()}) {
+        for (auto suite : {repository(), unit_of_work(), idempotency(), concurrency(), reader(), holds(), backorders()}) {
             out.insert(out.end(), suite.begin(), suite.end());
         }
         return out;
@@ -858,6 +1018,16 @@ TEST_CASE_TEMPLATE_DEFINE("an adapter answers a command sent again without doing
 TEST_CASE_TEMPLATE_DEFINE("an adapter's concurrent writers never oversell", Harness,
                           allocation_concurrency_conformance) {
     allocation::testing::run<Harness>(allocation::testing::checks<Harness>::concurrency());
+}
+
+TEST_CASE_TEMPLATE_DEFINE("an adapter keeps holds as it keeps allocations: committed, or rolled back whole", Harness,
+                          allocation_holds_conformance) {
+    allocation::testing::run<Harness>(allocation::testing::checks<Harness>::holds());
+}
+
+TEST_CASE_TEMPLATE_DEFINE("an adapter keeps backorders and their fills, committed or rolled back whole", Harness,
+                          allocation_backorders_conformance) {
+    allocation::testing::run<Harness>(allocation::testing::checks<Harness>::backorders());
 }
 
 TEST_CASE_TEMPLATE_DEFINE("an adapter's reads show what was committed without waiting for writers", Harness,

@@ -24,4 +24,6 @@ TEST_CASE_TEMPLATE_INVOKE(allocation_unit_of_work_conformance, memory_harness);
 TEST_CASE_TEMPLATE_INVOKE(allocation_idempotency_conformance, memory_harness);
 TEST_CASE_TEMPLATE_INVOKE(allocation_concurrency_conformance, memory_harness);
 TEST_CASE_TEMPLATE_INVOKE(allocation_reader_conformance, memory_harness);
+TEST_CASE_TEMPLATE_INVOKE(allocation_holds_conformance, memory_harness);
+TEST_CASE_TEMPLATE_INVOKE(allocation_backorders_conformance, memory_harness);
 TEST_SUITE_END();

@@ -10,6 +10,7 @@
 #include <memory>         // unique_ptr, make_unique
 #include <mutex>          // unique_lock, adopt_lock
 #include <optional>       // optional
+#include <set>            // set
 #include <shared_mutex>   // shared_mutex, shared_lock
 #include <string>         // string
 #include <unordered_map>  // unordered_map
@@ -83,6 +84,13 @@ public:
 
     using slots::size;
 
+    /// The SKUs of the products that have holds, live or past their deadline
+    /// (lists_holding_products), for a sweep. Never waits for a unit of work.
+    auto skus_with_holds() const -> result<std::vector<typename Product::sku_type>> {
+        const std::lock_guard lock(holding_mutex_);
+        return std::vector<typename Product::sku_type>(holding_.begin(), holding_.end());
+    }
+
 private:
     friend class allocation::detail::store_base<basic_store, Product>;
     template <class>
@@ -112,7 +120,10 @@ private:
             }
         }
         ALLOCATION_TRYV(this->publish(local));
-        for (auto* s : local.held) committed_.apply(*s->product);
+        for (auto* s : local.held) {
+            committed_.apply(*s->product);
+            note_holds(*s->product);
+        }
         for (const auto& [id, text] : inbox.entries()) {
             processed_.insert_or_assign(id, text);
             inbox_order_.push_back(id);
@@ -124,11 +135,30 @@ private:
         return success();
     }
 
+    // Keeps holding_ up to date for a product a commit keeps; one that never had a hold costs
+    // a look at its changes.
+    void note_holds(const Product& p) {
+        using kind = typename Product::change::kind;
+        bool touched = !p.holds().empty();
+        for (std::size_t i = 0; !touched && i < p.changes().size(); ++i) {
+            touched = p.changes()[i].what == kind::hold_removed;
+        }
+        if (!touched) return;
+        const std::lock_guard lock(holding_mutex_);
+        if (p.holds().empty()) {
+            holding_.erase(p.sku());
+        } else {
+            holding_.insert(p.sku());
+        }
+    }
+
     basic_read_model<Product> committed_;
     std::size_t inbox_capacity_;
     std::mutex inbox_mutex_;                                  // guards the inbox
     std::unordered_map<std::string, std::string> processed_;  // message id -> stored result
     std::deque<std::string> inbox_order_;                     // the ids, oldest first
+    mutable std::mutex holding_mutex_;                // guards holding_
+    std::set<typename Product::sku_type> holding_;  // SKUs of the products with holds
 };
 
 /// The in-memory store of the default product.
@@ -137,6 +167,7 @@ using store = basic_store<allocation::product>;
 static_assert(allocation::unit_of_work_factory<store>);
 static_assert(allocation::repository<repository>);
 static_assert(allocation::product_reader<store>);
+static_assert(allocation::lists_holding_products<store>);
 static_assert(allocation::makes_products<store>);
 static_assert(allocation::records_processed_messages<unit_of_work_t<store>>);
 
