@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,14 +50,12 @@ struct bus_world {
 
 void bus_hold_confirm(benchmark::State& state) {
     const auto ids = orders(window);
-    std::optional<bus_world> w;
-    w.emplace();
+    auto w = std::make_unique<bus_world>();
     std::size_t i = 0;
     for (auto _ : state) {
         if (i == window) {
             state.PauseTiming();
-            w.reset();
-            w.emplace();
+            w = std::make_unique<bus_world>();
             i = 0;
             state.ResumeTiming();
         }

@@ -300,7 +300,9 @@ public:
     /// event is raised; nothing else changes). O(log B) with the default index.
     auto allocate(const line_type& line) -> result<batch_ref_type> {
         ALLOCATION_TRYV(check_line(line));
-        ALLOCATION_TRYV(check_not_held_or_queued(line.order));
+        if (!holds_.empty() || !backorders_.empty()) [[unlikely]] {
+            ALLOCATION_TRYV(check_not_held_or_queued(line.order));
+        }
         // One lookup for both the resubmission check and the insertion.
         const auto [it, inserted] = lines_.try_emplace(line.order);
         if (!inserted) {
@@ -333,7 +335,9 @@ public:
     /// line. O(k log B) for k parts with the shipped strategies.
     auto allocate_split(const line_type& line) -> result<std::vector<allocation_type>> {
         ALLOCATION_TRYV(check_line(line));
-        ALLOCATION_TRYV(check_not_held_or_queued(line.order));
+        if (!holds_.empty() || !backorders_.empty()) [[unlikely]] {
+            ALLOCATION_TRYV(check_not_held_or_queued(line.order));
+        }
         if (const auto it = lines_.find(line.order); it != lines_.end()) {
             if (it->second.qty != line.qty) return errc::conflicting_resubmission;
             return parts_of(it->second);
