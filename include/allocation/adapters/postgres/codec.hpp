@@ -2,9 +2,10 @@
 // to SQL literals and back, a product from its rows, and the outbox row's columns.
 //
 // Everything that knows which product fact goes to which table is here, in schema.hpp and in
-// the unit of work's write() (which turns tracked changes into statements). A new product-level
-// fact (holds, for example) is a migration in schema.hpp, its columns in product_select() and
-// decode_product(), and its statements in write().
+// the unit of work's write() (which turns tracked changes into statements, those of holds and
+// backorders by fact_change_sql()). A new product-level fact (holds and backorders are one) is a
+// migration in schema.hpp, its rows in product_select() and decode_product(), and its
+// statements in fact_change_sql() and facts_insert_sql().
 // SPDX-License-Identifier: MIT
 #ifndef ALLOCATION_ADAPTERS_POSTGRES_CODEC_HPP
 #define ALLOCATION_ADAPTERS_POSTGRES_CODEC_HPP
@@ -173,39 +174,119 @@ template <class Id>
     return read_id<Id>(f);
 }
 
-/// The query of a product's rows: its row, then one per (batch, allocation), batches in
-/// insertion order and allocations oldest first (a batch without allocations has one row with
-/// NULL allocation columns).
+/// The query of a product's rows, in one statement (one snapshot). Column 10 is the row's kind:
+/// 0, its row, then one per (batch, allocation), batches in insertion order and allocations
+/// oldest first (a batch without allocations has one row with NULL allocation columns); 1, a
+/// hold (batch in column 4, order and quantity in 8 and 9, deadline, lines and sequence in 11,
+/// 12 and 14); 2, a backorder (order and quantity in 8 and 9, priority and sequence in 13 and 14).
 template <class Sku>
 [[nodiscard]] auto product_select(pqxx::connection& c, const Sku& key) -> std::string {
     return fmt::format(
         "SELECT p.version, p.reorder_point, p.max_level, p.multiple, b.ref, b.purchased, "
-        "to_char(b.eta, 'YYYY-MM-DD'), to_char(b.expires, 'YYYY-MM-DD'), a.orderid, a.qty "
+        "to_char(b.eta, 'YYYY-MM-DD'), to_char(b.expires, 'YYYY-MM-DD'), a.orderid, a.qty, 0 AS kind, "
+        "NULL::bigint, NULL::bigint, NULL::bigint, b.position::bigint AS k1, a.id AS k2 "
         "FROM products p LEFT JOIN batches b ON b.sku = p.sku "
-        "LEFT JOIN allocations a ON a.batch_ref = b.ref "
-        "WHERE p.sku = {} ORDER BY b.position, a.id",
+        "LEFT JOIN allocations a ON a.batch_ref = b.ref WHERE p.sku = {0} "
+        "UNION ALL SELECT NULL, NULL, NULL, NULL, h.batch_ref, NULL, NULL, NULL, h.orderid, h.qty, 1, "
+        "h.expires_at, h.lines, NULL, h.sequence, 0 FROM holds h WHERE h.sku = {0} "
+        "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, o.orderid, o.qty, 2, "
+        "NULL, NULL, o.priority, o.sequence, 0 FROM backorders o WHERE o.sku = {0} "
+        "ORDER BY kind, k1, k2",
         sql(c, key));
 }
 
-/// The product of the rows of product_select() (which must have at least one), made by `maker`.
-/// Throws pqxx::conversion_error on a malformed value.
+/// The product of the rows of product_select() (which must have at least one), made by `maker`,
+/// its holds and backorders restored. Throws pqxx::conversion_error on a malformed value, or
+/// holds that do not fit the product's batches.
 template <class Product>
 [[nodiscard]] auto decode_product(const typename Product::sku_type& key, const pqxx::result& rows,
                                   const allocation::detail::product_maker<Product>& maker) -> Product {
     using q = typename Product::quantity_type;
     using ref_type = typename Product::batch_ref_type;
+    using order_type = typename Product::order_id_type;
     const auto& first = rows[0];
     allocation::detail::product_rows<Product> out(key);
     for (const auto& r : rows) {
-        if (r[4].is_null()) break;  // a product without batches
+        const auto kind = r[10].as<int>();
+        if (kind == 1) {
+            out.add_hold({read_id<order_type>(r[8]), read_qty<q>(r[9]), read_id<ref_type>(r[4]),
+                          allocation::detail::make_time(r[11].as<std::int64_t>()), r[12].as<std::uint32_t>(),
+                          r[14].as<std::uint64_t>()});
+            continue;
+        }
+        if (kind == 2) {
+            out.add_backorder({read_id<order_type>(r[8]), read_qty<q>(r[9]), r[13].as<std::int64_t>(),
+                               r[14].as<std::uint64_t>()});
+            continue;
+        }
+        if (r[4].is_null()) continue;  // a product without batches
         auto ref = read_id<ref_type>(r[4]);
         if (!out.has_batch(ref)) out.add_batch(ref, read_qty<q>(r[5]), read_date(r[6]), read_date(r[7]));
         if (!r[8].is_null()) out.add_allocation(ref, read_id<typename Product::order_id_type>(r[8]), read_qty<q>(r[9]));
     }
-    return std::move(out).build(first[0].template as<std::uint64_t>(),
-                                {read_optional_qty<q>(first[1]), read_optional_qty<q>(first[2]),
-                                 read_optional_qty<q>(first[3])},
-                                maker);
+    auto built = std::move(out).build(first[0].template as<std::uint64_t>(),
+                                      {read_optional_qty<q>(first[1]), read_optional_qty<q>(first[2]),
+                                       read_optional_qty<q>(first[3])},
+                                      maker);
+    if (!built) throw pqxx::conversion_error("stored holds or backorders do not fit the product's batches");
+    return std::move(built).value();
+}
+
+/// The VALUES tuple of a hold of product `p`.
+template <class Product>
+[[nodiscard]] auto hold_values(pqxx::connection& c, const Product& p, const typename Product::hold_type& h)
+    -> std::string {
+    return fmt::format("({}, {}, {}, {}, {}, {}, {})", sql(c, p.sku()), sql(c, h.order), sql(c, h.batch),
+                       sql_qty(h.qty), allocation::detail::stored_time(h.expires_at), h.lines, h.sequence);
+}
+
+/// The VALUES tuple of a backorder of product `p`.
+template <class Product>
+[[nodiscard]] auto backorder_values(pqxx::connection& c, const Product& p,
+                                    const typename Product::backorder_type& b) -> std::string {
+    return fmt::format("({}, {}, {}, {}, {})", sql(c, p.sku()), sql(c, b.order), sql_qty(b.qty), b.priority,
+                       b.sequence);
+}
+
+inline constexpr std::string_view hold_insert = "INSERT INTO holds (sku, orderid, batch_ref, qty, expires_at, lines, sequence) VALUES ";
+inline constexpr std::string_view backorder_insert = "INSERT INTO backorders (sku, orderid, qty, priority, sequence) VALUES ";
+
+/// The statements storing a tracked change of a hold or a backorder of `p` (nothing for the
+/// other kinds, and for hold_lapsed: the stored hold has its deadline).
+template <class Product>
+[[nodiscard]] auto fact_change_sql(pqxx::connection& c, const Product& p, const typename Product::change& ch)
+    -> std::string {
+    using kind = typename Product::change::kind;
+    const auto remove = [&](std::string_view table, const auto& fact) {
+        return fmt::format("DELETE FROM {} WHERE sku = {} AND orderid = {} AND sequence = {};\n", table,
+                           sql(c, p.sku()), sql(c, fact.order), fact.sequence);
+    };
+    switch (ch.what) {
+        case kind::hold_placed:
+            return fmt::format("{}{};\n", hold_insert, hold_values(c, p, p.tracked_hold(ch)));
+        case kind::hold_removed:
+            return remove("holds", p.tracked_hold(ch));
+        case kind::backorder_added:
+            return fmt::format("{}{};\n", backorder_insert, backorder_values(c, p, p.tracked_backorder(ch)));
+        case kind::backorder_changed:
+            return fmt::format("UPDATE backorders SET qty = {} WHERE sku = {} AND orderid = {};\n", sql_qty(ch.qty),
+                               sql(c, p.sku()), sql(c, ch.order));
+        case kind::backorder_removed:
+            return remove("backorders", p.tracked_backorder(ch));
+        default:
+            return {};
+    }
+}
+
+/// The INSERTs of every hold and backorder of a new product, or nothing for none.
+template <class Product>
+[[nodiscard]] auto facts_insert_sql(pqxx::connection& c, const Product& p) -> std::string {
+    if (p.holds().empty() && p.backorder_count() == 0) return {};
+    const auto facts = p.facts();
+    std::string out;
+    for (const auto& h : facts.holds) out += fmt::format("{}{};\n", hold_insert, hold_values(c, p, h));
+    for (const auto& b : facts.backorders) out += fmt::format("{}{};\n", backorder_insert, backorder_values(c, p, b));
+    return out;
 }
 
 /// The columns of the outbox's INSERT, and of its reads (as read_outbox_record() takes them).

@@ -40,16 +40,18 @@ public:
         });
     }
 
-    /// A committed batch; none when no product has it.
+    /// A committed batch; none when no product has it. Its `held` counts every stored hold of it,
+    /// as the product loaded from the rows does until it is given a time.
     auto read_batch(const typename traits::batch_ref_type& ref) -> result<std::optional<basic_batch_state<traits>>> {
         return with_connection(*pool_, [&](pqxx::connection& c) {
             std::optional<basic_batch_state<traits>> out;
             const auto rows = exec(c, "SELECT sku, purchased, allocated, to_char(eta, 'YYYY-MM-DD'), "
-                                      "to_char(expires, 'YYYY-MM-DD') FROM batches WHERE ref = " + sql(c, ref));
+                                      "to_char(expires, 'YYYY-MM-DD'), (SELECT coalesce(sum(h.qty), 0) FROM holds h WHERE "
+                                      "h.batch_ref = b.ref) FROM batches b WHERE ref = " + sql(c, ref));
             if (!rows.empty()) {
                 const auto& r = rows[0];
                 out = basic_batch_state<traits>{ref, read_id<typename traits::sku_type>(r[0]), read_qty<q>(r[1]),
-                                                read_qty<q>(r[2]), read_date(r[3]), read_date(r[4])};
+                                                read_qty<q>(r[2]), read_date(r[3]), read_date(r[4]), read_qty<q>(r[5])};
             }
             return out;
         });

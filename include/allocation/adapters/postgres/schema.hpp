@@ -15,7 +15,7 @@
 namespace allocation::postgres {
 
 /// The schema version this adapter writes; schema_version holds the one a database has.
-inline constexpr int schema_version = 1;
+inline constexpr int schema_version = 2;
 
 namespace detail {
 
@@ -37,6 +37,9 @@ namespace detail {
 /// - outbox: the events of each committed unit of work, written in its transaction; the relay
 ///   publishes the unsent ones and marks them sent.
 /// - inbox: ids of processed messages, with their stored result.
+/// - holds, backorders (version 2): a product's holds (live and lapsed, not swept yet) and
+///   backorders, one row per (sku, order id); expires_at is in milliseconds since the Unix
+///   epoch (UTC), sequence the product's placement order.
 inline constexpr std::array<std::string_view, schema_version> migrations = {
     R"sql(
 CREATE TABLE products (
@@ -105,6 +108,27 @@ BEGIN
     END IF;
 END
 $$;
+)sql",
+    R"sql(
+CREATE TABLE holds (  -- a product's holds, live and lapsed (not swept yet)
+    sku {sku} NOT NULL REFERENCES products (sku),
+    orderid {order} NOT NULL,
+    batch_ref {ref} NOT NULL REFERENCES batches (ref),
+    qty {qty} NOT NULL CHECK (qty > 0),
+    expires_at bigint NOT NULL,  -- milliseconds since the Unix epoch, UTC
+    lines integer NOT NULL CHECK (lines > 0),
+    sequence bigint NOT NULL,
+    PRIMARY KEY (sku, orderid)
+);
+CREATE INDEX holds_by_batch ON holds (batch_ref);
+CREATE TABLE backorders (  -- a product's queued order lines
+    sku {sku} NOT NULL REFERENCES products (sku),
+    orderid {order} NOT NULL,
+    qty {qty} NOT NULL CHECK (qty > 0),  -- still owed
+    priority bigint NOT NULL,
+    sequence bigint NOT NULL,
+    PRIMARY KEY (sku, orderid)
+);
 )sql",
 };
 

@@ -59,10 +59,6 @@ public:
             repo.end(true);
             return success();
         }
-        for (const auto& e : repo.entries_) {
-            // Holds and backorders are not stored by this backend yet: refused rather than lost.
-            if (!e.product->holds().empty() || e.product->backorder_count() != 0) return errc::storage_error;
-        }
         ALLOCATION_TRYV(repo.run([&](pqxx::connection& c) {
             std::string sql;
             for (const auto& e : repo.entries_) write(c, e, sql);
@@ -131,8 +127,11 @@ private:
                 with_allocated ? detail::sql_qty(b.allocated()) : std::string("0"), detail::sql_date(b.eta()),
                 detail::sql_date(b.expires()));
         };
+        // A backorder filled twice from one batch is one row of the order in it.
         const auto insert_allocation = [&](std::uint32_t i, const auto& order, const auto& qty) {
-            sql += fmt::format("INSERT INTO allocations (batch_ref, orderid, qty) VALUES ({}, {}, {});\n",
+            sql += fmt::format("INSERT INTO allocations (batch_ref, orderid, qty) VALUES ({}, {}, {}) "
+                               "ON CONFLICT (batch_ref, orderid) DO UPDATE SET qty = allocations.qty + "
+                               "EXCLUDED.qty;\n",
                                detail::sql(c, batches[i].ref()), detail::sql(c, order), detail::sql_qty(qty));
         };
         if (e.added) {
@@ -140,6 +139,7 @@ private:
                 insert_batch(i, true);
                 for (const auto& a : batches[i].allocations()) insert_allocation(i, a.order, a.qty);
             }
+            sql += detail::facts_insert_sql(c, p);
         } else {
             std::vector<std::uint32_t> touched;
             for (const auto& ch : p.changes()) {
@@ -162,7 +162,8 @@ private:
                     case change::kind::backorder_added:
                     case change::kind::backorder_changed:
                     case change::kind::backorder_removed:
-                        continue;  // refused by commit(): not stored by this backend yet
+                        sql += detail::fact_change_sql(c, p, ch);
+                        continue;  // no batch column changes (held stock is the holds' rows)
                 }
                 touched.push_back(ch.batch);
             }

@@ -5,8 +5,8 @@
 //
 // Everything that knows which product fact goes to which table is here (and in schema.hpp):
 // the store, repository, unit of work, reader and outbox only call it. A new product-level fact
-// (holds, for example) is a migration in schema.hpp, its statements in `session`, one case in
-// write_changes() per tracked change kind, its rows in write_added() and load().
+// (holds and backorders are one) is a migration in schema.hpp, its statements in `session`, one
+// case in write_held() per tracked change kind, its rows in write_added() and load().
 #ifndef ALLOCATION_ADAPTERS_SQLITE_CODEC_HPP
 #define ALLOCATION_ADAPTERS_SQLITE_CODEC_HPP
 
@@ -102,6 +102,8 @@ struct session {
     statement product_row;
     statement product_batches;
     statement product_allocations;
+    statement product_holds;
+    statement product_backorders;
     statement batch_owner;
     statement batch_state;
     statement order_allocations;
@@ -115,6 +117,11 @@ struct session {
     statement update_batch_qty;
     statement insert_allocation;
     statement delete_allocation;
+    statement insert_hold;
+    statement delete_hold;
+    statement insert_backorder;
+    statement update_backorder;
+    statement delete_backorder;
     statement insert_view;
     statement delete_view;
     statement insert_event;
@@ -129,10 +136,14 @@ struct session {
             {&product_allocations,
              "SELECT a.batch_ref, a.orderid, a.qty FROM batches b JOIN allocations a ON a.batch_ref = b.ref "
              "WHERE b.sku = ? ORDER BY b.position, a.id"},
+            {&product_holds,
+             "SELECT orderid, batch_ref, qty, expires_at, lines, sequence FROM holds WHERE sku = ? ORDER BY sequence"},
+            {&product_backorders, "SELECT orderid, qty, priority, sequence FROM backorders WHERE sku = ? ORDER BY sequence"},
             {&batch_owner, "SELECT sku FROM batches WHERE ref = ?"},
             {&batch_state,
              "SELECT b.sku, b.purchased, b.eta, b.expires, (SELECT coalesce(sum(qty), 0) FROM allocations a "
-             "WHERE a.batch_ref = b.ref) FROM batches b WHERE b.ref = ?"},
+             "WHERE a.batch_ref = b.ref), (SELECT coalesce(sum(qty), 0) FROM holds h WHERE h.batch_ref = b.ref) "
+             "FROM batches b WHERE b.ref = ?"},
             {&order_allocations,
              "SELECT b.sku, a.qty, a.batch_ref FROM allocations a JOIN batches b ON b.ref = a.batch_ref "
              "WHERE a.orderid = ? ORDER BY a.id"},
@@ -153,8 +164,18 @@ struct session {
             {&insert_batch,
              "INSERT INTO batches (ref, sku, purchased, eta, expires, position) VALUES (?, ?, ?, ?, ?, ?)"},
             {&update_batch_qty, "UPDATE batches SET purchased = ? WHERE ref = ?"},
-            {&insert_allocation, "INSERT INTO allocations (batch_ref, orderid, qty) VALUES (?, ?, ?)"},
+            // A backorder filled twice from one batch is one row of the order in it.
+            {&insert_allocation,
+             "INSERT INTO allocations (batch_ref, orderid, qty) VALUES (?, ?, ?) "
+             "ON CONFLICT (batch_ref, orderid) DO UPDATE SET qty = qty + excluded.qty"},
             {&delete_allocation, "DELETE FROM allocations WHERE batch_ref = ? AND orderid = ?"},
+            {&insert_hold,
+             "INSERT INTO holds (sku, orderid, batch_ref, qty, expires_at, lines, sequence) VALUES (?, ?, ?, ?, ?, ?, ?)"},
+            {&delete_hold, "DELETE FROM holds WHERE sku = ? AND orderid = ? AND sequence = ?"},
+            {&insert_backorder,
+             "INSERT INTO backorders (sku, orderid, qty, priority, sequence) VALUES (?, ?, ?, ?, ?)"},
+            {&update_backorder, "UPDATE backorders SET qty = ? WHERE sku = ? AND orderid = ?"},
+            {&delete_backorder, "DELETE FROM backorders WHERE sku = ? AND orderid = ? AND sequence = ?"},
             {&insert_view, "INSERT OR IGNORE INTO allocations_view (orderid, sku, batchref) VALUES (?, ?, ?)"},
             {&delete_view, "DELETE FROM allocations_view WHERE orderid = ? AND sku = ? AND batchref = ?"},
             {&insert_event,
@@ -237,9 +258,22 @@ auto load(session& s, const typename Product::sku_type& key, const allocation::d
                             allocation::detail::make_quantity<q>(st.int64(2)));
     });
     if (!allocations) return fail(allocations.error());
+    using order_type = typename Product::order_id_type;
+    auto holds = query_each(s.product_holds, text, [&](const statement& st) {
+        rows.add_hold({make_id<order_type>(st.text(0)), allocation::detail::make_quantity<q>(st.int64(2)),
+                       make_id<ref_type>(st.text(1)), allocation::detail::make_time(st.int64(3)),
+                       static_cast<std::uint32_t>(st.int64(4)), static_cast<std::uint64_t>(st.int64(5))});
+    });
+    if (!holds) return fail(holds.error());
+    auto backorders = query_each(s.product_backorders, text, [&](const statement& st) {
+        rows.add_backorder({make_id<order_type>(st.text(0)), allocation::detail::make_quantity<q>(st.int64(1)),
+                            st.int64(2), static_cast<std::uint64_t>(st.int64(3))});
+    });
+    if (!backorders) return fail(backorders.error());
     if (s.read_end.exec() != SQLITE_DONE) return errc::storage_error;
     auto& [version, rule] = *head.value();
-    return std::optional<Product>(std::move(rows).build(version, std::move(rule), maker));
+    ALLOCATION_TRY(built, std::move(rows).build(version, std::move(rule), maker));
+    return std::optional<Product>(std::move(built));
 }
 
 /// Writes an outbox row with insert_event.
@@ -308,6 +342,39 @@ auto insert_allocation(session& s, const Product& p, const Ref& ref, const Order
     return done(s.insert_view.exec());
 }
 
+template <class Product>
+auto insert_hold(session& s, const Product& p, const typename Product::hold_type& h) -> result<void> {
+    auto& st = s.insert_hold;
+    st.bind(1, id_column(p.sku()));
+    st.bind(2, id_column(h.order));
+    st.bind(3, id_column(h.batch));
+    st.bind(4, qty_int(h.qty));
+    st.bind(5, allocation::detail::stored_time(h.expires_at));
+    st.bind(6, std::int64_t{h.lines});
+    st.bind(7, static_cast<std::int64_t>(h.sequence));
+    return done(st.exec());
+}
+
+template <class Product>
+auto insert_backorder(session& s, const Product& p, const typename Product::backorder_type& b) -> result<void> {
+    auto& st = s.insert_backorder;
+    st.bind(1, id_column(p.sku()));
+    st.bind(2, id_column(b.order));
+    st.bind(3, qty_int(b.qty));
+    st.bind(4, b.priority);
+    st.bind(5, static_cast<std::int64_t>(b.sequence));
+    return done(st.exec());
+}
+
+/// Deletes the row of a hold or a backorder (`st`: delete_hold or delete_backorder).
+template <class Product, class Fact>
+auto delete_fact(statement& st, const Product& p, const Fact& f) -> result<void> {
+    st.bind(1, id_column(p.sku()));
+    st.bind(2, id_column(f.order));
+    st.bind(3, static_cast<std::int64_t>(f.sequence));
+    return done(st.exec());
+}
+
 /// Writes a product's events to the outbox.
 template <class Product>
 auto write_events(session& s, const Product& p) -> result<void> {
@@ -365,14 +432,29 @@ auto write_held(session& s, const Product& p) -> result<void> {
                 }
                 case kind::hold_lapsed:
                     break;  // nothing to store: the stored hold has its deadline
-                case kind::hold_placed:
-                case kind::hold_removed:
-                case kind::backorder_added:
-                case kind::backorder_changed:
-                case kind::backorder_removed:
-                    // Holds and backorders are not stored by this backend yet: refused rather
-                    // than lost on the next load.
-                    return errc::storage_error;
+                case kind::hold_placed: {
+                    ALLOCATION_TRYV(insert_hold(s, p, p.tracked_hold(c)));
+                    break;
+                }
+                case kind::hold_removed: {
+                    ALLOCATION_TRYV(delete_fact(s.delete_hold, p, p.tracked_hold(c)));
+                    break;
+                }
+                case kind::backorder_added: {
+                    ALLOCATION_TRYV(insert_backorder(s, p, p.tracked_backorder(c)));
+                    break;
+                }
+                case kind::backorder_changed: {
+                    s.update_backorder.bind(1, qty_int(c.qty));
+                    s.update_backorder.bind(2, sku);
+                    s.update_backorder.bind(3, id_column(c.order));
+                    ALLOCATION_TRYV(done(s.update_backorder.exec()));
+                    break;
+                }
+                case kind::backorder_removed: {
+                    ALLOCATION_TRYV(delete_fact(s.delete_backorder, p, p.tracked_backorder(c)));
+                    break;
+                }
             }
         }
     }
@@ -382,7 +464,6 @@ auto write_held(session& s, const Product& p) -> result<void> {
 /// Writes a new product whole, then its events.
 template <class Product>
 auto write_added(session& s, const Product& p) -> result<void> {
-    if (!p.holds().empty() || p.backorder_count() != 0) return errc::storage_error;  // not stored yet
     auto& ins = s.insert_product;
     ins.bind(1, id_column(p.sku()));
     ins.bind(2, static_cast<std::int64_t>(p.version()));
@@ -393,6 +474,15 @@ auto write_added(session& s, const Product& p) -> result<void> {
         ALLOCATION_TRYV(insert_batch(s, p, b, i++));
         for (const auto& e : b.allocations()) {
             ALLOCATION_TRYV(insert_allocation(s, p, b.ref(), e.order, e.qty));
+        }
+    }
+    if (!p.holds().empty() || p.backorder_count() != 0) {
+        const auto facts = p.facts();
+        for (const auto& h : facts.holds) {
+            ALLOCATION_TRYV(insert_hold(s, p, h));
+        }
+        for (const auto& b : facts.backorders) {
+            ALLOCATION_TRYV(insert_backorder(s, p, b));
         }
     }
     return write_events(s, p);

@@ -31,7 +31,8 @@ public:
         return sqlite::detail::load<Product>(*s_, key, *maker_);
     }
 
-    /// A committed batch; none when no product has it.
+    /// A committed batch; none when no product has it. Its `held` counts every stored hold of it,
+    /// as the product loaded from the rows does until it is given a time (see load()).
     auto read_batch(const typename traits::batch_ref_type& ref) -> result<std::optional<basic_batch_state<traits>>> {
         using q = typename traits::quantity_type;
         return query_one(s_->batch_state, id_column(ref), [&](const statement& st) {
@@ -40,7 +41,8 @@ public:
                                              allocation::detail::make_quantity<q>(st.int64(1)),
                                              allocation::detail::make_quantity<q>(st.int64(4)),
                                              read_date<typename traits::date_type>(st, 2),
-                                             read_date<typename traits::date_type>(st, 3)};
+                                             read_date<typename traits::date_type>(st, 3),
+                                             allocation::detail::make_quantity<q>(st.int64(5))};
         });
     }
 

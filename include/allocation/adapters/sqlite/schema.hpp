@@ -18,6 +18,12 @@
 //   the old quantity), `eta` and `reason` (line_deallocated: 'requested' or 'batch_shrunk') are
 //   filled where the event has them; `low_stock.available` is in `qty`. Ids are AUTOINCREMENT,
 //   so never reused: they are the events' stable ids and their commit order.
+// - `holds` and `backorders` (version 2) keep a product's holds and backorders, one row per
+//   (sku, order id): a hold's batch, quantity, deadline (`expires_at`, milliseconds since the Unix
+//   epoch, UTC), number of lines and sequence (the product's placement order); a backorder's
+//   quantity still owed, priority and sequence. A hold past its deadline stays until it is swept
+//   (expire_holds) or replaced; the product loaded from the rows stops counting it as soon as it
+//   is given a time at or after the deadline.
 #ifndef ALLOCATION_ADAPTERS_SQLITE_SCHEMA_HPP
 #define ALLOCATION_ADAPTERS_SQLITE_SCHEMA_HPP
 
@@ -51,7 +57,7 @@ enum class durability {
 namespace schema {
 
 /// The schema version this adapter writes.
-inline constexpr int current_version = 1;
+inline constexpr int current_version = 2;
 
 /// Migration i + 1 takes the schema from version i to i + 1. `{sku}`, `{ref}` and `{order}` are
 /// the column types of the identifiers (detail::id_column_type: INTEGER or TEXT).
@@ -103,6 +109,27 @@ CREATE TABLE outbox (               -- events committed, published by the relay
     sent     INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX outbox_unsent ON outbox (sent, id);
+)sql",
+    R"sql(
+CREATE TABLE holds (                -- a product's holds, live and lapsed (not swept yet)
+    sku        {sku} NOT NULL,
+    orderid    {order} NOT NULL,
+    batch_ref  {ref} NOT NULL,
+    qty        INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,    -- milliseconds since the Unix epoch, UTC
+    lines      INTEGER NOT NULL,
+    sequence   INTEGER NOT NULL,
+    PRIMARY KEY (sku, orderid)
+) WITHOUT ROWID;
+CREATE INDEX holds_by_batch ON holds (batch_ref);
+CREATE TABLE backorders (           -- a product's queued order lines
+    sku      {sku} NOT NULL,
+    orderid  {order} NOT NULL,
+    qty      INTEGER NOT NULL,      -- still owed
+    priority INTEGER NOT NULL,
+    sequence INTEGER NOT NULL,
+    PRIMARY KEY (sku, orderid)
+) WITHOUT ROWID;
 )sql",
 };
 
