@@ -63,6 +63,7 @@ struct config {
     std::int64_t header_timeout_s = 10;  ///< a request's header section must arrive within this
     std::int64_t body_timeout_s = 30;    ///< its body within this after the header
     std::int64_t idle_timeout_s = 60;    ///< a kept-alive connection silent this long is closed
+    std::int64_t hold_sweep_ms = 1000;   ///< how often holds past their deadline are swept (hold_expired)
 };
 
 /// The program should stop at once: `--help` (code 0, text for stdout) or a bad option value
@@ -289,6 +290,15 @@ inline const std::vector<option_spec>& option_specs() {
         {"--idle-timeout", "ALLOCATION_IDLE_TIMEOUT", "60",
          "seconds a kept-alive connection may stay silent before it is closed",
          [](config& c, std::string_view v) -> std::string { return seconds(v, c.idle_timeout_s); }},
+        {"--hold-sweep", "ALLOCATION_HOLD_SWEEP_MS", "1000",
+         "milliseconds between sweeps of the holds past their deadline (each publishes hold_expired); "
+         "their stock is available from the deadline on regardless",
+         [](config& c, std::string_view v) -> std::string {
+             const auto n = parse_integer(v, 10, 60'000);
+             if (!n) return "must be an integer from 10 to 60000";
+             c.hold_sweep_ms = *n;
+             return {};
+         }},
         {"--log-format", "ALLOCATION_LOG_FORMAT", "text", "text, or json: one JSON object per log line",
          [](config& c, std::string_view v) -> std::string {
              if (v != "text" && v != "json") return "must be text or json";

@@ -4,6 +4,8 @@
 #ifndef ALLOCATION_SERVICE_HTTP_HPP
 #define ALLOCATION_SERVICE_HTTP_HPP
 
+#include <algorithm>     // any_of
+#include <optional>      // optional
 #include <string>        // string
 #include <system_error>  // error_code
 #include <utility>       // move, as_const
@@ -59,6 +61,7 @@ public:
     using bus_type = basic_message_bus<Store>;
     static_assert(records_processed_messages<unit_of_work_t<Store>>,
                   "the service answers Idempotency-Key requests from the store's inbox");
+    static_assert(reads_holds<Store>, "the service reads an order's holds from the store");
 
     http_api(bus_type& bus, Store& store) : bus_(&bus), store_(&store) {}
 
@@ -69,8 +72,15 @@ public:
         post(r, "/orders", &http_api::allocate_order);
         post(r, "/deallocate", &http_api::deallocate);
         post(r, "/change_batch_quantity", &http_api::change_batch_quantity);
+        post(r, "/holds", &http_api::hold);
+        post(r, "/holds/{orderid}/confirm", &http_api::confirm_hold);
+        get(r, "/holds/{orderid}", &http_api::held);
+        r.del("/holds/{orderid}", [this](const http_request&, const route_params& p) { return release_hold(p[0]); });
         get(r, "/allocations/{orderid}", &http_api::allocations);
         get(r, "/products/{sku}", &http_api::product);
+        get(r, "/backorders/{sku}", &http_api::backorders);
+        r.del("/backorders/{sku}/{orderid}",
+              [this](const http_request&, const route_params& p) { return cancel_backorder(p[0], p[1]); });
         r.get("/health", [](const http_request&, const route_params&) { return detail::answer(200, R"({"status":"ok"})"); },
               router::work::immediate);
         r.get("/openapi.json", [](const http_request&, const route_params&) { return detail::answer(200, std::string(openapi_document)); },
@@ -78,18 +88,18 @@ public:
     }
 
 private:
-    using post_handler = http_response (http_api::*)(const http_request&, const idempotent_request&);
+    using post_handler = http_response (http_api::*)(const http_request&, const route_params&, const idempotent_request&);
     using get_handler = http_response (http_api::*)(const std::string&);
 
     /// A POST endpoint, given the request's inbox name when it carries an Idempotency-Key.
     void post(router& r, std::string path, post_handler h) {
-        r.post(std::move(path), [this, h](const http_request& req, const route_params&) {
+        r.post(std::move(path), [this, h](const http_request& req, const route_params& params) {
             const auto* key = req.header("Idempotency-Key");
-            if (key == nullptr) return (this->*h)(req, idempotent_request{});
+            if (key == nullptr) return (this->*h)(req, params, idempotent_request{});
             if (!validate::identifier_text(*key)) {
                 return detail::answer_error({400, validate::identifier_message("Idempotency-Key")});
             }
-            return (this->*h)(req, idempotent(*key, req.method, req.path, req.body));
+            return (this->*h)(req, params, idempotent(*key, req.method, req.path, req.body));
         });
     }
     /// A GET endpoint of one path parameter.
@@ -144,7 +154,7 @@ private:
 
     // ---- endpoints ----------------------------------------------------------------------------
 
-    auto add_batch(const http_request& req, const idempotent_request& key) -> http_response {
+    auto add_batch(const http_request& req, const route_params&, const idempotent_request& key) -> http_response {
         return send(key, parse_create_batch(req.body), [](const commands::create_batch& c, const result<void>& r) {
             if (r) return detail::answer(201, batchref_body(c.ref));
             if (r.error() == errc::duplicate_batch) {
@@ -154,7 +164,7 @@ private:
         });
     }
 
-    auto allocate(const http_request& req, const idempotent_request& key) -> http_response {
+    auto allocate(const http_request& req, const route_params&, const idempotent_request& key) -> http_response {
         return send(key, parse_allocate(req.body), [](const commands::allocate& c, const result<batch_ref>& r) {
             if (r) return detail::answer(202, batchref_body(r.value()));
             const auto ec = r.error();
@@ -168,13 +178,21 @@ private:
         });
     }
 
-    auto allocate_order(const http_request& req, const idempotent_request& key) -> http_response {
+    auto allocate_order(const http_request& req, const route_params&, const idempotent_request& key) -> http_response {
         return send(key, parse_allocate_order(req.body),
                     [this](const commands::allocate_order& c, const result<std::vector<line_allocation>>& r) {
-                        if (r) return detail::answer(202, order_body(c.order, r.value()));
+                        if (r && c.policy == order_policy::all_or_nothing) return detail::answer(202, order_body(c.order, r.value()));
+                        if (r) return detail::answer(202, order_policy_body(c, r.value()));
                         const auto ec = r.error();
                         if (ec == errc::invalid_sku) {
-                            return detail::answer_error({400, fmt::format("Invalid sku {}", unknown_sku(c))});
+                            return detail::answer_error({400, fmt::format("Invalid sku {}", unknown_sku(c.lines))});
+                        }
+                        if (ec == errc::out_of_stock && c.policy != order_policy::all_or_nothing) {
+                            return detail::answer_error(
+                                {409, fmt::format("Out of stock: nothing of order {} could be allocated", c.order)});
+                        }
+                        if (ec == errc::hold_conflict) {
+                            return detail::answer_error({409, fmt::format("Order {} has a live hold of these lines", c.order)});
                         }
                         if (ec == errc::out_of_stock) {
                             return detail::answer_error(
@@ -189,7 +207,7 @@ private:
                     });
     }
 
-    auto deallocate(const http_request& req, const idempotent_request& key) -> http_response {
+    auto deallocate(const http_request& req, const route_params&, const idempotent_request& key) -> http_response {
         return send(key, parse_deallocate(req.body), [](const commands::deallocate& c, const result<batch_ref>& r) {
             if (r) return detail::answer(200, batchref_body(r.value()));
             const auto ec = r.error();
@@ -204,7 +222,7 @@ private:
         });
     }
 
-    auto change_batch_quantity(const http_request& req, const idempotent_request& key) -> http_response {
+    auto change_batch_quantity(const http_request& req, const route_params&, const idempotent_request& key) -> http_response {
         return send(key, parse_change_batch_quantity(req.body),
                     [](const commands::change_batch_quantity& c, const result<void>& r) {
                         if (r) return detail::answer(200, dump(json{{"batchref", c.ref.value}, {"qty", c.qty.value}}));
@@ -234,15 +252,144 @@ private:
         auto found = store_->read_product(sku{id});
         if (!found) return detail::answer_error(detail::common_error(found.error()));
         if (!found.value()) return detail::answer_error({404, fmt::format("Unknown sku {}", id)});
-        return detail::answer(200, product_body(*found.value()));
+        return detail::answer(200, product_body(found.value()->at(bus_->now())));
     }
 
-    /// The first SKU of an order that no product has (after the bus said one is unknown).
-    auto unknown_sku(const commands::allocate_order& c) -> std::string {
-        for (const auto& line : c.lines) {
+    /// The first SKU of `lines` that no product has (after the bus said one is unknown).
+    auto unknown_sku(const std::vector<commands::order_item>& lines) -> std::string {
+        for (const auto& line : lines) {
             if (auto found = store_->read_product(line.sku); found && !found.value()) return line.sku.value;
         }
-        return c.lines.front().sku.value;
+        return lines.front().sku.value;
+    }
+
+    /// The order's holds that live now (none when it has none, or when they are past their
+    /// deadline); an error answer when the order id is invalid or storage fails.
+    auto live_holds(const std::string& id, std::vector<held_line>& out) -> std::optional<http_response> {
+        if (!validate::identifier<default_traits>(order_id{id})) {
+            return detail::answer_error({400, validate::identifier_message("orderid")});
+        }
+        auto found = store_->read_holds(order_id{id});
+        if (!found) return detail::answer_error(detail::common_error(found.error()));
+        const auto now = bus_->now();
+        for (auto& line : found.value()) {
+            if (line.hold.expires_at > now) out.push_back(std::move(line));
+        }
+        return std::nullopt;
+    }
+
+    static auto no_live_hold(const std::string& id) -> http_response {
+        return detail::answer_error({404, fmt::format("Order {} has no live hold", id)});
+    }
+
+    // ---- holds and backorders -------------------------------------------------------------
+
+    auto hold(const http_request& req, const route_params&, const idempotent_request& key) -> http_response {
+        return send(key, parse_hold(req.body), [this](const commands::hold& c, const result<held_order>& r) {
+            if (r) return detail::answer(r.value().replayed ? 200 : 201, hold_body(c.order, r.value().expires_at, r.value().lines));
+            const auto ec = r.error();
+            if (ec == errc::invalid_sku) return detail::answer_error({400, fmt::format("Invalid sku {}", unknown_sku(c.lines))});
+            if (ec == errc::out_of_stock) {
+                return detail::answer_error({409, fmt::format("Out of stock: order {} cannot be held in full; nothing was held", c.order)});
+            }
+            if (ec == errc::hold_conflict) {
+                return detail::answer_error(
+                    {409, fmt::format("Order {} has a live hold of other lines, or one of its lines is allocated or backordered", c.order)});
+            }
+            return detail::answer_error(detail::common_error(ec));
+        });
+    }
+
+    auto held(const std::string& id) -> http_response {
+        std::vector<held_line> lines;
+        if (auto refused = live_holds(id, lines)) return *refused;
+        if (lines.empty()) return no_live_hold(id);
+        std::vector<line_allocation> out;
+        for (const auto& l : lines) out.push_back({l.sku, l.hold.qty, l.hold.batch});
+        return detail::answer(200, hold_body(order_id{id}, lines.front().hold.expires_at, std::move(out)));
+    }
+
+    /// Confirms the order's hold: the lines named (their quantities; every other SKU of the
+    /// hold released), or every line whole. The SKUs of the hold come from the read side; an
+    /// order whose hold is gone names the SKUs it has allocated (a confirmation done before,
+    /// answered again) or none (the bus tells expired from unknown).
+    auto confirm_hold(const http_request& req, const route_params& p, const idempotent_request& key) -> http_response {
+        const auto& id = p[0];
+        auto cmd = [&]() -> parsed<commands::confirm_hold> {
+            if (!validate::identifier<default_traits>(order_id{id})) return api_error{400, validate::identifier_message("orderid")};
+            auto named = parse_confirm_lines(req.body);
+            if (!named) return named.error();
+            auto holds = store_->read_holds(order_id{id});
+            if (!holds) return detail::common_error(holds.error());
+            commands::confirm_hold out{.order = order_id{id}, .lines = {}};
+            if (named.value()) {
+                out.lines = std::move(*named.value());
+                for (const auto& h : holds.value()) {
+                    const bool listed = std::any_of(out.lines.begin(), out.lines.end(), [&](const auto& l) { return l.sku == h.sku; });
+                    if (!listed) out.lines.push_back({h.sku, quantity{0}});
+                }
+            } else if (!holds.value().empty()) {
+                for (const auto& h : holds.value()) out.lines.push_back({h.sku, std::nullopt});
+            } else {
+                auto done = store_->read_allocations(order_id{id});
+                if (!done) return detail::common_error(done.error());
+                for (const auto& a : done.value()) {
+                    const bool listed = std::any_of(out.lines.begin(), out.lines.end(), [&](const auto& l) { return l.sku == a.sku; });
+                    if (!listed) out.lines.push_back({a.sku, std::nullopt});
+                }
+            }
+            return out;
+        }();
+        return send(key, std::move(cmd), [](const commands::confirm_hold& c, const result<std::vector<line_allocation>>& r) {
+            if (r) return detail::answer(202, order_body(c.order, r.value()));
+            const auto ec = r.error();
+            if (ec == errc::not_held) return no_live_hold(c.order.value);
+            if (ec == errc::hold_expired) return detail::answer_error({410, fmt::format("The hold of order {} has expired", c.order)});
+            if (ec == errc::exceeds_hold || ec == errc::invalid_sku) {
+                return detail::answer_error(
+                    {409, fmt::format("Order {} holds less than that: a quantity above the held one, or a SKU it does not hold", c.order)});
+            }
+            if (ec == errc::hold_conflict) {
+                return detail::answer_error({409, fmt::format("The hold of order {} changed meanwhile; read it again", c.order)});
+            }
+            return detail::answer_error(detail::common_error(ec));
+        });
+    }
+
+    auto release_hold(const std::string& id) -> http_response {
+        std::vector<held_line> lines;
+        if (auto refused = live_holds(id, lines)) return *refused;
+        if (lines.empty()) return no_live_hold(id);
+        commands::release_hold cmd{.order = order_id{id}, .skus = {}};
+        for (const auto& l : lines) cmd.skus.push_back(l.sku);
+        const auto r = bus_->handle(cmd);
+        if (r) return detail::answer(200, released_body(cmd.order, r.value()));
+        if (r.error() == errc::not_held || r.error() == errc::invalid_sku) return no_live_hold(id);
+        if (r.error() == errc::hold_conflict) {
+            return detail::answer_error({409, fmt::format("The hold of order {} changed meanwhile; read it again", id)});
+        }
+        return detail::answer_error(detail::common_error(r.error()));
+    }
+
+    auto backorders(const std::string& id) -> http_response {
+        if (!validate::identifier<default_traits>(sku{id})) return detail::answer_error({400, validate::identifier_message("sku")});
+        auto found = store_->read_product(sku{id});
+        if (!found) return detail::answer_error(detail::common_error(found.error()));
+        if (!found.value()) return detail::answer_error({404, fmt::format("Unknown sku {}", id)});
+        return detail::answer(200, backorders_body(found.value()->backorders));
+    }
+
+    auto cancel_backorder(const std::string& s, const std::string& id) -> http_response {
+        if (!validate::identifier<default_traits>(sku{s})) return detail::answer_error({400, validate::identifier_message("sku")});
+        if (!validate::identifier<default_traits>(order_id{id})) {
+            return detail::answer_error({400, validate::identifier_message("orderid")});
+        }
+        const auto r = bus_->handle(commands::cancel_backorder{.order = order_id{id}, .sku = sku{s}});
+        if (r) return detail::answer(200, dump(json{{"orderid", id}, {"sku", s}}));
+        if (r.error() == errc::not_backordered || r.error() == errc::invalid_sku) {
+            return detail::answer_error({404, fmt::format("Order {} has no backorder of sku {}", id, s)});
+        }
+        return detail::answer_error(detail::common_error(r.error()));
     }
 
     bus_type* bus_;

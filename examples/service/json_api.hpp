@@ -4,6 +4,8 @@
 #ifndef ALLOCATION_SERVICE_JSON_API_HPP
 #define ALLOCATION_SERVICE_JSON_API_HPP
 
+#include <algorithm>    // find_if, sort
+#include <chrono>       // floor, days, year_month_day, hh_mm_ss
 #include <cstdint>      // int64_t, uint64_t
 #include <limits>       // numeric_limits
 #include <optional>     // optional
@@ -172,32 +174,127 @@ enum class quantity_kind { line, batch };
 /// The most lines one order may have.
 inline constexpr std::size_t max_order_lines = 1000;
 
-/// `POST /orders` `{orderid, lines: [{sku, qty}, ...]}`.
+/// The longest and default time a hold lives, in seconds.
+inline constexpr std::int64_t max_hold_ttl = 86400;
+inline constexpr std::int64_t default_hold_ttl = 900;
+
+namespace detail {
+
+/// The `lines` array of a body: 1..max_order_lines objects, each read by `read(line, where)`
+/// (where = "lines[i].").
+template <class Item, class Read>
+[[nodiscard]] auto lines_of(const json& j, Read&& read) -> parsed<std::vector<Item>> {
+    const auto it = j.find("lines");
+    if (it == j.end() || it->is_null()) return bad("lines is missing");
+    if (!it->is_array() || it->empty()) return bad("lines must be a non-empty array of {sku, qty}");
+    if (it->size() > max_order_lines) return bad(fmt::format("lines must have at most {} entries", max_order_lines));
+    std::vector<Item> out;
+    out.reserve(it->size());
+    for (std::size_t i = 0; i < it->size(); ++i) {
+        const auto& line = (*it)[i];
+        if (!line.is_object()) return bad(fmt::format("lines[{}] must be an object {{sku, qty}}", i));
+        auto item = read(line, fmt::format("lines[{}].", i));
+        if (!item) return item.error();
+        out.push_back(std::move(item).value());
+    }
+    return out;
+}
+
+/// `{sku, qty}` with qty from 1.
+[[nodiscard]] inline auto order_item_of(const json& line, const std::string& where) -> parsed<commands::order_item> {
+    auto s = identifier<sku>(line, "sku", where);
+    if (!s) return s.error();
+    auto qty = required_count(line, "qty", quantity_kind::line, where);
+    if (!qty) return qty.error();
+    return commands::order_item{.sku = std::move(s).value(), .qty = qty.value()};
+}
+
+/// An optional JSON integer field: absent or null is `fallback`; 1.5, "3" and true are refused.
+[[nodiscard]] inline auto optional_integer(const json& obj, const char* field, std::int64_t fallback, std::int64_t min,
+                                           std::int64_t max, std::string_view refusal) -> parsed<std::int64_t> {
+    const auto it = obj.find(field);
+    if (it == obj.end() || it->is_null()) return fallback;
+    std::optional<std::int64_t> n;
+    if (it->is_number_unsigned()) {
+        const auto u = it->get<std::uint64_t>();
+        if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) n = static_cast<std::int64_t>(u);
+    } else if (it->is_number_integer()) {
+        n = it->get<std::int64_t>();
+    }
+    if (!n || *n < min || *n > max) return bad(std::string(refusal));
+    return *n;
+}
+
+}  // namespace detail
+
+/// `POST /orders` `{orderid, lines: [{sku, qty}, ...], policy?, priority?}`: policy
+/// "all_or_nothing" (the default), "partial" or "backorder"; priority an integer (default 0).
 [[nodiscard]] inline auto parse_allocate_order(std::string_view body) -> parsed<commands::allocate_order> {
     auto obj = detail::parse_object(body);
     if (!obj) return obj.error();
     const auto& j = obj.value();
     auto order = detail::identifier<order_id>(j, "orderid");
     if (!order) return order.error();
-    const auto it = j.find("lines");
-    if (it == j.end() || it->is_null()) return detail::bad("lines is missing");
-    if (!it->is_array() || it->empty()) return detail::bad("lines must be a non-empty array of {sku, qty}");
-    if (it->size() > max_order_lines) {
-        return detail::bad(fmt::format("lines must have at most {} entries", max_order_lines));
+    auto lines = detail::lines_of<commands::order_item>(j, detail::order_item_of);
+    if (!lines) return lines.error();
+    commands::allocate_order out{.order = std::move(order).value(), .lines = std::move(lines).value()};
+    if (const auto it = j.find("policy"); it != j.end() && !it->is_null()) {
+        const auto* text = it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+        if (text != nullptr && *text == "all_or_nothing") {
+            out.policy = order_policy::all_or_nothing;
+        } else if (text != nullptr && *text == "partial") {
+            out.policy = order_policy::partial;
+        } else if (text != nullptr && *text == "backorder") {
+            out.policy = order_policy::backorder;
+        } else {
+            return detail::bad(R"(policy must be "all_or_nothing", "partial" or "backorder")");
+        }
     }
-    commands::allocate_order out{.order = std::move(order).value(), .lines = {}};
-    out.lines.reserve(it->size());
-    for (std::size_t i = 0; i < it->size(); ++i) {
-        const auto where = fmt::format("lines[{}].", i);
-        const auto& line = (*it)[i];
-        if (!line.is_object()) return detail::bad(fmt::format("lines[{}] must be an object {{sku, qty}}", i));
+    auto priority = detail::optional_integer(j, "priority", 0, std::numeric_limits<std::int64_t>::min(),
+                                             std::numeric_limits<std::int64_t>::max(), "priority must be an integer");
+    if (!priority) return priority.error();
+    out.priority = priority.value();
+    return out;
+}
+
+/// `POST /holds` `{orderid, lines: [{sku, qty}, ...], ttl?}`: ttl in whole seconds, 1..86400,
+/// default 900.
+[[nodiscard]] inline auto parse_hold(std::string_view body) -> parsed<commands::hold> {
+    auto obj = detail::parse_object(body);
+    if (!obj) return obj.error();
+    const auto& j = obj.value();
+    auto order = detail::identifier<order_id>(j, "orderid");
+    if (!order) return order.error();
+    auto lines = detail::lines_of<commands::order_item>(j, detail::order_item_of);
+    if (!lines) return lines.error();
+    auto ttl = detail::optional_integer(j, "ttl", default_hold_ttl, 1, max_hold_ttl,
+                                        fmt::format("ttl must be a whole number of seconds from 1 to {}", max_hold_ttl));
+    if (!ttl) return ttl.error();
+    return commands::hold{.order = std::move(order).value(), .lines = std::move(lines).value(),
+                          .ttl = std::chrono::seconds{ttl.value()}};
+}
+
+/// `POST /holds/<orderid>/confirm` `{}` or `{lines: [{sku, qty?}, ...]}`: the lines to confirm
+/// (qty from 0; absent: all of the line), none when every line is confirmed whole.
+[[nodiscard]] inline auto parse_confirm_lines(std::string_view body) -> parsed<std::optional<std::vector<commands::confirm_item>>> {
+    using out_type = std::optional<std::vector<commands::confirm_item>>;
+    auto obj = detail::parse_object(body);
+    if (!obj) return obj.error();
+    const auto& j = obj.value();
+    if (const auto it = j.find("lines"); it == j.end() || it->is_null()) return out_type{};
+    auto lines = detail::lines_of<commands::confirm_item>(j, [](const json& line, const std::string& where) -> parsed<commands::confirm_item> {
         auto s = detail::identifier<sku>(line, "sku", where);
         if (!s) return s.error();
-        auto qty = detail::required_count(line, "qty", detail::quantity_kind::line, where);
-        if (!qty) return qty.error();
-        out.lines.push_back({.sku = std::move(s).value(), .qty = qty.value()});
-    }
-    return out;
+        commands::confirm_item item{.sku = std::move(s).value(), .qty = std::nullopt};
+        if (const auto q = line.find("qty"); q != line.end() && !q->is_null()) {
+            auto qty = detail::quantity_from(*q, where + "qty", detail::quantity_kind::batch);
+            if (!qty) return qty.error();
+            item.qty = qty.value();
+        }
+        return item;
+    });
+    if (!lines) return lines.error();
+    return out_type{std::move(lines).value()};
 }
 
 // ---- answers --------------------------------------------------------------------------------
@@ -211,13 +308,76 @@ inline constexpr std::size_t max_order_lines = 1000;
     return fmt::format("{}", *d);
 }
 
-/// `POST /orders` → `{"orderid", "allocations": [{"sku", "qty", "batchref"}, ...]}`.
-[[nodiscard]] inline auto order_body(const order_id& order, const std::vector<line_allocation>& lines) -> std::string {
+/// A time as `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds below).
+[[nodiscard]] inline auto utc_text(timestamp t) -> std::string {
+    const auto day = std::chrono::floor<std::chrono::days>(t);
+    const std::chrono::year_month_day ymd{day};
+    const std::chrono::hh_mm_ss time{std::chrono::floor<std::chrono::seconds>(t - day)};
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                       static_cast<unsigned>(ymd.day()), time.hours().count(), time.minutes().count(), time.seconds().count());
+}
+
+namespace detail {
+[[nodiscard]] inline auto line_list(const std::vector<line_allocation>& lines) -> json {
     auto list = json::array();
     for (const auto& line : lines) {
         list.push_back({{"sku", line.sku.value}, {"qty", line.qty.value}, {"batchref", line.batch.value}});
     }
-    return dump(json{{"orderid", order.value}, {"allocations", std::move(list)}});
+    return list;
+}
+}  // namespace detail
+
+/// `POST /orders` → `{"orderid", "allocations": [{"sku", "qty", "batchref"}, ...]}`.
+[[nodiscard]] inline auto order_body(const order_id& order, const std::vector<line_allocation>& lines) -> std::string {
+    return dump(json{{"orderid", order.value}, {"allocations", detail::line_list(lines)}});
+}
+
+/// `POST /orders` under the partial and backorder policies: order_body and, under `rest_key`
+/// ("unallocated" or "backordered"), what each line (lines of one SKU summed, in the order the
+/// SKUs first appear) asked and did not get: `[{"sku", "qty"}, ...]`.
+[[nodiscard]] inline auto order_policy_body(const commands::allocate_order& c, const std::vector<line_allocation>& lines)
+    -> std::string {
+    std::vector<std::pair<sku, std::int64_t>> rest;  // SKU -> asked minus allocated
+    for (const auto& line : c.lines) {
+        const auto it = std::find_if(rest.begin(), rest.end(), [&](const auto& r) { return r.first == line.sku; });
+        if (it == rest.end()) {
+            rest.emplace_back(line.sku, line.qty.value);
+        } else {
+            it->second += line.qty.value;
+        }
+    }
+    for (const auto& a : lines) {
+        const auto it = std::find_if(rest.begin(), rest.end(), [&](const auto& r) { return r.first == a.sku; });
+        if (it != rest.end()) it->second -= a.qty.value;
+    }
+    auto list = json::array();
+    for (const auto& [s, qty] : rest) {
+        if (qty > 0) list.push_back({{"sku", s.value}, {"qty", qty}});
+    }
+    const auto* key = c.policy == order_policy::backorder ? "backordered" : "unallocated";
+    return dump(json{{"orderid", c.order.value}, {"allocations", detail::line_list(lines)}, {key, std::move(list)}});
+}
+
+/// `POST /holds` and `GET /holds/<orderid>` → `{"orderid", "expires_at", "lines": [{"sku",
+/// "qty", "batchref"}, ...]}`, lines in SKU order.
+[[nodiscard]] inline auto hold_body(const order_id& order, timestamp expires_at, std::vector<line_allocation> lines)
+    -> std::string {
+    std::sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) { return a.sku < b.sku; });
+    return dump(json{{"orderid", order.value}, {"expires_at", utc_text(expires_at)}, {"lines", detail::line_list(lines)}});
+}
+
+/// `DELETE /holds/<orderid>` → `{"orderid", "released": [{"sku", "qty", "batchref"}, ...]}`.
+[[nodiscard]] inline auto released_body(const order_id& order, const std::vector<line_allocation>& lines) -> std::string {
+    return dump(json{{"orderid", order.value}, {"released", detail::line_list(lines)}});
+}
+
+/// `GET /backorders/<sku>` → `[{"orderid", "qty", "priority"}, ...]` in fill order.
+[[nodiscard]] inline auto backorders_body(const std::vector<backorder>& queue) -> std::string {
+    auto list = json::array();
+    for (const auto& o : queue) {
+        list.push_back({{"orderid", o.order.value}, {"qty", allocation::detail::count(o.qty)}, {"priority", o.priority}});
+    }
+    return dump(list);
 }
 
 /// `GET /allocations/<orderid>` → `[{"sku", "batchref"}, ...]`, exactly the reference's shape.
@@ -238,6 +398,7 @@ inline constexpr std::size_t max_order_lines = 1000;
                            {"eta", date_json(b.eta)},
                            {"purchased", allocation::detail::count(b.purchased)},
                            {"allocated", allocation::detail::count(b.allocated)},
+                           {"held", allocation::detail::count(b.held)},
                            {"available", allocation::detail::count(b.available())}});
     }
     return dump(json{{"sku", p.sku.value},
@@ -249,21 +410,32 @@ inline constexpr std::size_t max_order_lines = 1000;
 // ---- events, as published on Redis ----------------------------------------------------------
 // Keys in the documented order (ordered_json): {orderid, sku, qty, batchref}, ...
 
-[[nodiscard]] inline auto event_message(const events::allocated& e) -> std::string {
-    return nlohmann::ordered_json{{"orderid", e.order.value}, {"sku", e.sku.value}, {"qty", e.qty.value}, {"batchref", e.batch.value}}
-        .dump(-1, ' ', false, json::error_handler_t::replace);
+namespace detail {
+/// `{orderid, sku, qty}` of an event about an order line, and `batchref` when it has a batch.
+template <class Event>
+[[nodiscard]] auto line_fields(const Event& e) -> nlohmann::ordered_json {
+    nlohmann::ordered_json j{{"orderid", e.order.value}, {"sku", e.sku.value}, {"qty", e.qty.value}};
+    if constexpr (requires { e.batch; }) j["batchref"] = e.batch.value;
+    return j;
 }
-[[nodiscard]] inline auto event_message(const events::deallocated& e) -> std::string {
-    return nlohmann::ordered_json{{"orderid", e.order.value}, {"sku", e.sku.value}, {"qty", e.qty.value}, {"batchref", e.batch.value}}
-        .dump(-1, ' ', false, json::error_handler_t::replace);
+[[nodiscard]] inline auto message_text(const nlohmann::ordered_json& j) -> std::string {
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
-[[nodiscard]] inline auto event_message(const events::out_of_stock& e) -> std::string {
-    return nlohmann::ordered_json{{"orderid", e.order.value}, {"sku", e.sku.value}, {"qty", e.qty.value}}
-        .dump(-1, ' ', false, json::error_handler_t::replace);
+}  // namespace detail
+
+[[nodiscard]] inline auto event_message(const events::allocated& e) -> std::string { return detail::message_text(detail::line_fields(e)); }
+[[nodiscard]] inline auto event_message(const events::deallocated& e) -> std::string { return detail::message_text(detail::line_fields(e)); }
+[[nodiscard]] inline auto event_message(const events::out_of_stock& e) -> std::string { return detail::message_text(detail::line_fields(e)); }
+[[nodiscard]] inline auto event_message(const events::hold_released& e) -> std::string { return detail::message_text(detail::line_fields(e)); }
+[[nodiscard]] inline auto event_message(const events::hold_expired& e) -> std::string { return detail::message_text(detail::line_fields(e)); }
+[[nodiscard]] inline auto event_message(const events::backordered& e) -> std::string { return detail::message_text(detail::line_fields(e)); }
+[[nodiscard]] inline auto event_message(const events::hold_placed& e) -> std::string {
+    auto j = detail::line_fields(e);
+    j["expires_at"] = utc_text(e.expires_at);
+    return detail::message_text(j);
 }
 [[nodiscard]] inline auto event_message(const events::low_stock& e) -> std::string {
-    return nlohmann::ordered_json{{"sku", e.sku.value}, {"available", e.available.value}, {"reorder_qty", e.reorder_qty.value}}
-        .dump(-1, ' ', false, json::error_handler_t::replace);
+    return detail::message_text({{"sku", e.sku.value}, {"available", e.available.value}, {"reorder_qty", e.reorder_qty.value}});
 }
 
 }  // namespace allocation::service

@@ -4,7 +4,11 @@
 #include <pthread.h>  // pthread_sigmask
 #include <signal.h>   // sigset_t, sigwait
 
-#include <chrono>       // seconds
+#include <chrono>       // seconds, milliseconds
+#include <condition_variable>  // condition_variable_any
+#include <mutex>        // mutex, unique_lock
+#include <stop_token>   // stop_token
+#include <thread>       // jthread
 #include <cstdio>       // fputs, fflush
 #include <memory>       // unique_ptr
 #include <string>       // string
@@ -103,6 +107,40 @@ auto with_storage(const config& cfg, F&& run) -> int {
     }
     return 2;
 }
+
+/// Sweeps the holds past their deadline every `period` on a thread of its own, so that
+/// HoldExpired (hold_expired on Redis) follows a deadline within about a period. Their stock is
+/// available from the deadline on whether or not a sweep ran.
+template <class Bus>
+class hold_sweeper {
+public:
+    hold_sweeper(Bus& bus, std::chrono::milliseconds period)
+        : thread_([this, &bus, period](const std::stop_token& stop) { run(bus, period, stop); }) {}
+    hold_sweeper(const hold_sweeper&) = delete;
+    auto operator=(const hold_sweeper&) -> hold_sweeper& = delete;
+    ~hold_sweeper() { stop(); }
+
+    void stop() {
+        thread_.request_stop();
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    void run(Bus& bus, std::chrono::milliseconds period, const std::stop_token& stop) {
+        std::mutex m;
+        std::condition_variable_any wake;
+        std::unique_lock lock(m);
+        while (!wake.wait_for(lock, stop, period, [] { return false; })) {
+            if (auto swept = bus.handle(commands::expire_holds{}); !swept) {
+                log("holds: a sweep failed: {}", swept.error().message());
+            } else if (swept.value() > 0) {
+                log("holds: {} expired", swept.value());
+            }
+        }
+    }
+
+    std::jthread thread_;
+};
 
 /// Blocks SIGINT, SIGTERM and SIGPIPE in this thread and every thread started after; SIGINT and
 /// SIGTERM are then taken by sigwait() in serve(), SIGPIPE never delivered.
@@ -234,6 +272,7 @@ auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, Outbox
     }
 
     add_metrics(metrics, server, store, outbox, relay.get(), publisher.get(), subscriber.get());
+    hold_sweeper sweeper(bus, std::chrono::milliseconds(cfg.hold_sweep_ms));
     server.start();
     const auto url = base_url(cfg.host, port);
     std::fputs(fmt::format("listening on {}\n", url).c_str(), stdout);
@@ -245,6 +284,7 @@ auto serve(const config& cfg, const sigset_t& stop_signals, Store& store, Outbox
     sigwait(&stop_signals, &sig);
     log("received signal {}, finishing requests in flight", sig);
     server.stop();
+    sweeper.stop();
 
     if (subscriber) subscriber->stop();
     if constexpr (!in_memory) {

@@ -84,6 +84,10 @@ public:
     void post(std::string pattern, handler h, work kind = work::blocking) {
         add({"POST", std::move(pattern), std::move(h), kind, true, 0});
     }
+    /// A DELETE endpoint (no body read as JSON).
+    void del(std::string pattern, handler h, work kind = work::blocking) {
+        add({"DELETE", std::move(pattern), std::move(h), kind, false, 0});
+    }
     void add(route r) {
         r.index = routes_.size();
         routes_.push_back(std::move(r));
@@ -114,7 +118,8 @@ public:
                 return out;
             }
             if (r.method != method) {
-                allowed = r.method == "GET" ? "GET, HEAD" : r.method;
+                if (!allowed.empty()) allowed += ", ";
+                allowed += r.method == "GET" ? "GET, HEAD" : r.method;
                 continue;
             }
             if (r.json_body && !is_json(head.header("Content-Type"))) {

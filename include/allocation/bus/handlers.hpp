@@ -12,9 +12,11 @@
 #include <string>     // string
 #include <string_view>  // string_view
 #include <type_traits>  // type_identity
+#include <variant>    // get_if
 #include <vector>     // vector
 
 #include <allocation/domain/commands.hpp>
+#include <allocation/domain/events.hpp>
 #include <allocation/domain/types.hpp>
 #include <allocation/domain/validation.hpp>
 #include <allocation/error.hpp>
@@ -99,6 +101,46 @@ auto refuse(Uow& uow, const Cmd& cmd, std::error_code ec) -> std::error_code {
     if (auto rec = record(uow, cmd, inbox::encode_error(ec)); !rec) return abandon(uow, rec.error());
     if (auto done = uow.commit(); !done) return done.error();
     return ec;
+}
+// The inbox id under which a sweep notes that an order's hold expired, so that confirming it
+// afterwards is answered hold_expired rather than not_held (its own namespace of ids).
+template <class Id>
+auto expired_hold_id(const Id& order) -> std::string {
+    return "hold-expired:" + inbox::detail::text_of(order);
+}
+// Notes in the inbox, to be committed with the sweep, each order whose hold the events from
+// `first` on expired.
+template <class Uow, class Product>
+auto note_expired(Uow& uow, const Product& p, std::size_t first) -> result<void> {
+    if constexpr (records_processed_messages<Uow>) {
+        const auto events = p.events();
+        for (std::size_t i = first; i < events.size(); ++i) {
+            if (const auto* e = std::get_if<events::basic_hold_expired<typename Product::traits_type>>(&events[i])) {
+                auto id = expired_hold_id(e->order);
+                ALLOCATION_TRY(seen, uow.find_processed(id));  // noted before: the id is kept once
+                if (!seen) {
+                    ALLOCATION_TRYV(uow.record_processed(id, std::string(inbox::refused)));
+                }
+            }
+        }
+    } else {
+        (void)uow;
+        (void)p;
+        (void)first;
+    }
+    return success();
+}
+// Whether a sweep noted the order's hold as expired (note_expired).
+template <class Uow, class Id>
+auto noted_expired(Uow& uow, const Id& order) -> result<bool> {
+    if constexpr (records_processed_messages<Uow>) {
+        ALLOCATION_TRY(seen, uow.find_processed(expired_hold_id(order)));
+        return seen.has_value();
+    } else {
+        (void)uow;
+        (void)order;
+        return false;
+    }
 }
 // Validates the lines of an order and sums those naming the same SKU, in the order the SKUs
 // first appear. Errors: errc::invalid_identifier, invalid_quantity.
@@ -437,16 +479,28 @@ auto hold(const commands::basic_hold<traits_of<Uow>>& cmd, Uow& uow, const Clock
 /// in the batch that held it, the rest of the line is released; a line of quantity zero is
 /// released whole. `cmd.lines` names every SKU of the hold. Returns the allocations in the
 /// order the lines are named. A confirmation done before is answered with its allocations.
-/// Errors: errc::empty_order, invalid_identifier, invalid_quantity, invalid_sku, not_held (no
-/// line is held), exceeds_hold (a quantity above the held one, or a SKU not held beside held
-/// ones), hold_expired, hold_conflict (not every line of the hold named), storage errors.
+/// With no line named, the order is known to have no hold: the answer says whether a sweep
+/// expired one (hold_expired, kept in the inbox of a unit of work that has one) or not
+/// (not_held); a confirmation naming lines of a swept hold is answered the same.
+/// Errors: errc::invalid_identifier, invalid_quantity, invalid_sku, not_held (no line is held),
+/// exceeds_hold (a quantity above the held one, or a SKU not held beside held ones),
+/// hold_expired (past its deadline, swept or not), hold_conflict (not every line of the hold
+/// named), storage errors.
 template <unit_of_work Uow, allocation::tells_time Clock = system_clock>
 auto confirm_hold(const commands::basic_confirm_hold<traits_of<Uow>>& cmd, Uow& uow, const Clock& time = {})
     -> result<std::vector<basic_line_allocation<traits_of<Uow>>>> {
     using traits = traits_of<Uow>;
     using answer_type = result<std::vector<basic_line_allocation<traits>>>;
-    if (cmd.lines.empty()) return errc::empty_order;
     ALLOCATION_TRYV(validate::identifier<traits>(cmd.order));
+    if (cmd.lines.empty()) {
+        // No SKU named (the caller knows of no hold of the order): a hold the sweep took is
+        // answered as expired, else there is none.
+        std::optional<answer_type> answer;
+        ALLOCATION_TRYV(detail::replay(uow, cmd, answer));
+        if (answer) return std::move(*answer);
+        ALLOCATION_TRY(expired, detail::noted_expired(uow, cmd.order));
+        return detail::refuse(uow, cmd, expired ? errc::hold_expired : errc::not_held);
+    }
     std::vector<commands::basic_confirm_item<traits>> merged;
     for (const auto& line : cmd.lines) {
         ALLOCATION_TRYV(validate::identifier<traits>(line.sku));
@@ -497,7 +551,12 @@ auto confirm_hold(const commands::basic_confirm_hold<traits_of<Uow>>& cmd, Uow& 
         found = true;
         done[i] = std::move(a).value();
     }
-    if (missing) return detail::refuse(uow, cmd, found ? errc::exceeds_hold : errc::not_held);
+    if (missing && !found) {
+        // No line held: a hold the sweep took is answered as expired, else there is none.
+        ALLOCATION_TRY(expired, detail::noted_expired(uow, cmd.order));
+        return detail::refuse(uow, cmd, expired ? errc::hold_expired : errc::not_held);
+    }
+    if (missing) return detail::refuse(uow, cmd, errc::exceeds_hold);
     std::vector<basic_line_allocation<traits>> out;
     for (auto& a : done) {
         if (a) out.push_back(std::move(*a));
@@ -558,7 +617,12 @@ auto expire_holds(const commands::basic_expire_holds<traits_of<Uow>>& cmd, Uow& 
         const auto& s = cmd.skus[order[k]];
         if (k > 0 && cmd.skus[order[k - 1]] == s) continue;
         ALLOCATION_TRY(product, uow.products().get(s));
-        if (product != nullptr) swept += product->expire_holds(now);
+        if (product == nullptr) continue;
+        const auto first = product->events().size();
+        const auto n = product->expire_holds(now);
+        if (n == 0) continue;
+        swept += n;
+        if (auto noted = detail::note_expired(uow, *product, first); !noted) return detail::abandon(uow, noted.error());
     }
     ALLOCATION_TRYV(uow.commit());
     return swept;

@@ -184,7 +184,7 @@ public:
             if constexpr (lists_holding_products<Store>) {
                 if (cmd.skus.empty()) {
                     // One unit of work per product, so that the sweep never holds many at once.
-                    ALLOCATION_TRY(skus, store_->skus_with_holds());
+                    ALLOCATION_TRY(skus, store_->skus_with_holds_due(now()));
                     std::size_t swept = 0;
                     for (auto& s : skus) {
                         const commands::basic_expire_holds<traits_type> one{{std::move(s)}};

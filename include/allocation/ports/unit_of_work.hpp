@@ -61,12 +61,12 @@ concept unit_of_work_factory = requires(S& store) {
 template <unit_of_work_factory S>
 using unit_of_work_t = decltype(std::declval<S&>().begin());
 
-/// Optional: `store.skus_with_holds()` lists the SKUs of the products that have holds (live or
-/// past their deadline), for a sweep of every product (commands::basic_expire_holds with no
-/// SKUs). The in-memory store models it.
+/// Optional: `store.skus_with_holds_due(now)` lists the SKUs of the products that have a hold
+/// not swept yet whose deadline is at or before `now` (it may list more), for a sweep of every
+/// product (commands::basic_expire_holds with no SKUs). Every store of the library models it.
 template <class S>
-concept lists_holding_products = unit_of_work_factory<S> && requires(S& store) {
-    { store.skus_with_holds() } -> std::same_as<result<std::vector<typename product_t<unit_of_work_t<S>>::sku_type>>>;
+concept lists_holding_products = unit_of_work_factory<S> && requires(S& store, timestamp now) {
+    { store.skus_with_holds_due(now) } -> std::same_as<result<std::vector<typename product_t<unit_of_work_t<S>>::sku_type>>>;
 };
 
 }  // namespace allocation

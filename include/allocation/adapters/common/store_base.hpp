@@ -49,7 +49,7 @@ private:
 /// The base of every store of the library (memory, SQLite, PostgreSQL): its product type, its
 /// product factory (makes_products) and its reads of committed state
 /// (product_reader). The store (`Derived`, a friend) serves the reads with
-/// `reads(f) -> f(reader)`, `reader` having the same three reads over what the store keeps
+/// `reads(f) -> f(reader)`, `reader` having the same reads over what the store keeps
 /// (its read model, its reader connection, a pooled connection).
 /// @tparam Derived the store.
 /// @tparam Product a basic_product.
@@ -81,6 +81,12 @@ public:
     /// Where an order's lines are allocated, in allocation order. Never waits for a unit of work.
     auto read_allocations(const typename Product::order_id_type& order) -> result<std::vector<basic_line_allocation<traits_type>>> {
         return self().reads([&](auto&& r) { return r.read_allocations(order); });
+    }
+
+    /// The order's holds not swept yet, one per SKU, in SKU order (reads_holds). Never waits
+    /// for a unit of work.
+    auto read_holds(const typename Product::order_id_type& order) -> result<std::vector<basic_held_line<traits_type>>> {
+        return self().reads([&](auto&& r) { return r.read_holds(order); });
     }
 
 protected:

@@ -4,11 +4,13 @@
 #ifndef ALLOCATION_ADAPTERS_MEMORY_READER_HPP
 #define ALLOCATION_ADAPTERS_MEMORY_READER_HPP
 
-#include <algorithm>      // find_if, partition_point
+#include <algorithm>      // find, find_if, partition_point, sort
 #include <cstddef>        // size_t, ptrdiff_t
-#include <cstdint>        // uint32_t
+#include <cstdint>        // uint32_t, uint64_t
+#include <map>            // map
 #include <mutex>          // unique_lock
 #include <optional>       // optional
+#include <set>            // set
 #include <shared_mutex>   // shared_mutex, shared_lock
 #include <unordered_map>  // unordered_map
 #include <vector>         // vector
@@ -48,16 +50,28 @@ public:
         const bool added = !p.tracking();
         if (!added && p.version() == p.checkpoint_version() && p.changes().empty()) return;
         const std::unique_lock lock(mutex_);
+        product_facts* f = nullptr;  // found when a change needs it: most commits have no hold
+        const auto facts = [&]() -> product_facts& { return f != nullptr ? *f : *(f = &facts_[p.sku()]); };
         if (added) {
             for (const auto& b : p.batches()) {
                 for (const auto& e : b.allocations()) orders_[e.order].push_back({p.sku(), e.qty, b.ref()});
             }
+            for (auto& h : live_holds_of(p)) add_hold(facts(), p.sku(), std::move(h));
+            if (p.backorder_count() != 0) {
+                for (auto& o : p.backorders()) facts().add_backorder(std::move(o));
+            }
         } else {
             for (const auto& c : p.changes()) {
-                if (c.what == kind::allocated) {
-                    orders_[c.order].push_back({p.sku(), c.qty, p.batches()[c.batch].ref()});
-                } else if (c.what == kind::deallocated) {
-                    remove(c.order, p.sku(), p.batches()[c.batch].ref());
+                switch (c.what) {
+                    case kind::allocated: orders_[c.order].push_back({p.sku(), c.qty, p.batches()[c.batch].ref()}); break;
+                    case kind::deallocated: remove(c.order, p.sku(), p.batches()[c.batch].ref()); break;
+                    case kind::hold_placed: add_hold(facts(), p.sku(), p.tracked_hold(c)); break;
+                    case kind::hold_lapsed: remove_hold(facts(), p.sku(), c.order, std::nullopt); break;
+                    case kind::hold_removed: remove_hold(facts(), p.sku(), c.order, p.tracked_hold(c).sequence); break;
+                    case kind::backorder_added: facts().add_backorder(p.tracked_backorder(c)); break;
+                    case kind::backorder_changed: facts().change_backorder(c.order, c.qty); break;
+                    case kind::backorder_removed: facts().remove_backorder(c.order); break;
+                    default: break;
                 }
             }
         }
@@ -74,7 +88,23 @@ public:
         const std::shared_lock lock(mutex_);
         const auto it = products_.find(key);
         if (it == products_.end()) return std::optional<product_state>{};
-        return std::optional<product_state>(it->second.state);
+        std::optional<product_state> out(it->second.state);
+        if (const auto f = facts_.find(key); f != facts_.end()) f->second.fill(*out);
+        return out;
+    }
+
+    /// The order's live holds (as of the latest time their products were given), in SKU order.
+    auto read_holds(const typename traits::order_id_type& order) const -> result<std::vector<basic_held_line<traits>>> {
+        const std::shared_lock lock(mutex_);
+        std::vector<basic_held_line<traits>> out;
+        const auto it = hold_skus_.find(order);
+        if (it == hold_skus_.end()) return out;
+        for (const auto& s : it->second) {
+            const auto& f = facts_.at(s);
+            out.push_back({s, f.holds.at(f.hold_sequence.at(order))});
+        }
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.sku < b.sku; });
+        return out;
     }
 
     /// A committed batch; none when no product has it.
@@ -105,6 +135,64 @@ private:
         sku_type sku;
         std::uint32_t batch;  // index in the product
     };
+
+    // A product's live holds (by sequence: placement order) and backorders (in fill order).
+    struct product_facts {
+        using hold_type = basic_hold<traits>;
+        using backorder_type = basic_backorder<traits>;
+        struct fill_order {
+            auto operator()(const backorder_type& a, const backorder_type& b) const noexcept -> bool {
+                return a.priority != b.priority ? a.priority > b.priority : a.sequence < b.sequence;
+            }
+        };
+        std::map<std::uint64_t, hold_type> holds;
+        std::unordered_map<typename traits::order_id_type, std::uint64_t> hold_sequence;
+        std::set<backorder_type, fill_order> backorders;
+        std::unordered_map<typename traits::order_id_type, backorder_type> backorder_of;
+
+        void add_backorder(backorder_type o) {
+            backorder_of.insert_or_assign(o.order, o);
+            backorders.insert(std::move(o));
+        }
+        void change_backorder(const typename traits::order_id_type& order, typename traits::quantity_type qty) {
+            const auto it = backorder_of.find(order);
+            if (it == backorder_of.end()) return;
+            backorders.erase(it->second);
+            it->second.qty = qty;
+            backorders.insert(it->second);
+        }
+        void remove_backorder(const typename traits::order_id_type& order) {
+            const auto it = backorder_of.find(order);
+            if (it == backorder_of.end()) return;
+            backorders.erase(it->second);
+            backorder_of.erase(it);
+        }
+        void fill(product_state& out) const {
+            out.holds.reserve(holds.size());
+            for (const auto& [sequence, h] : holds) out.holds.push_back(h);
+            out.backorders.assign(backorders.begin(), backorders.end());
+        }
+    };
+
+    void add_hold(product_facts& f, const sku_type& sku, basic_hold<traits> h) {
+        auto& skus = hold_skus_[h.order];
+        if (std::find(skus.begin(), skus.end(), sku) == skus.end()) skus.push_back(sku);
+        f.hold_sequence.insert_or_assign(h.order, h.sequence);
+        f.holds.insert_or_assign(h.sequence, std::move(h));
+    }
+    // The order's hold leaves the listing: any (lapsed), or the one of `sequence` (removed; one
+    // that lapsed before is gone already).
+    void remove_hold(product_facts& f, const sku_type& sku, const typename traits::order_id_type& order,
+                     std::optional<std::uint64_t> sequence) {
+        const auto it = f.hold_sequence.find(order);
+        if (it == f.hold_sequence.end() || (sequence && *sequence != it->second)) return;
+        f.holds.erase(it->second);
+        f.hold_sequence.erase(it);
+        const auto skus = hold_skus_.find(order);
+        if (skus == hold_skus_.end()) return;
+        std::erase(skus->second, sku);
+        if (skus->second.empty()) hold_skus_.erase(skus);
+    }
 
     static auto index_of(const Product& p, const typename Product::batch_type* b) -> std::uint32_t {
         return static_cast<std::uint32_t>(b - p.batches().data());
@@ -172,6 +260,8 @@ private:
     mutable std::shared_mutex mutex_;
     std::unordered_map<sku_type, entry> products_;
     std::unordered_map<typename traits::batch_ref_type, batch_owner> owners_;
+    std::unordered_map<sku_type, product_facts> facts_;
+    std::unordered_map<typename traits::order_id_type, std::vector<sku_type>> hold_skus_;  // order -> SKUs it holds
     // Looked up and changed on every committed allocation: the open-addressing map the product's
     // line table uses, not a node per order.
     allocation::detail::flat_map<typename traits::order_id_type, std::vector<allocation_type>,

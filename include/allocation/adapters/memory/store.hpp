@@ -90,6 +90,9 @@ public:
         const std::lock_guard lock(holding_mutex_);
         return std::vector<typename Product::sku_type>(holding_.begin(), holding_.end());
     }
+    /// The SKUs of the products that have holds (lists_holding_products): every one of
+    /// skus_with_holds(), whatever their deadlines.
+    auto skus_with_holds_due(timestamp) const -> result<std::vector<typename Product::sku_type>> { return skus_with_holds(); }
 
 private:
     friend class allocation::detail::store_base<basic_store, Product>;
@@ -167,6 +170,7 @@ using store = basic_store<allocation::product>;
 static_assert(allocation::unit_of_work_factory<store>);
 static_assert(allocation::repository<repository>);
 static_assert(allocation::product_reader<store>);
+static_assert(allocation::reads_holds<store>);
 static_assert(allocation::lists_holding_products<store>);
 static_assert(allocation::makes_products<store>);
 static_assert(allocation::records_processed_messages<unit_of_work_t<store>>);

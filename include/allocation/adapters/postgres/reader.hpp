@@ -7,6 +7,7 @@
 #include <optional>  // optional
 #include <vector>    // vector
 
+#include <fmt/format.h>
 #include <pqxx/pqxx>
 
 #include <allocation/adapters/common/store_base.hpp>
@@ -69,6 +70,34 @@ public:
                 out.push_back({read_id<typename traits::sku_type>(r[0]), read_qty<q>(r[1]),
                                read_id<typename traits::batch_ref_type>(r[2])});
             }
+            return out;
+        });
+    }
+
+    /// The order's holds not swept yet, in SKU order (see reads_holds).
+    auto read_holds(const typename traits::order_id_type& order) -> result<std::vector<basic_held_line<traits>>> {
+        return with_connection(*pool_, [&](pqxx::connection& c) {
+            std::vector<basic_held_line<traits>> out;
+            const auto rows = exec(c, "SELECT sku, batch_ref, qty, expires_at, lines, sequence FROM holds WHERE orderid = " +
+                                          sql(c, order) + " ORDER BY sku");
+            out.reserve(rows.size());
+            for (const auto& r : rows) {
+                out.push_back({read_id<typename traits::sku_type>(r[0]),
+                               {order, read_qty<q>(r[2]), read_id<typename traits::batch_ref_type>(r[1]),
+                                allocation::detail::make_time(r[3].template as<std::int64_t>()), r[4].template as<std::uint32_t>(),
+                                r[5].template as<std::uint64_t>()}});
+            }
+            return out;
+        });
+    }
+
+    /// The SKUs of the products with a hold not swept yet whose deadline is at or before `now`.
+    auto skus_with_holds_due(timestamp now) -> result<std::vector<typename traits::sku_type>> {
+        return with_connection(*pool_, [&](pqxx::connection& c) {
+            std::vector<typename traits::sku_type> out;
+            const auto rows = exec(c, fmt::format("SELECT DISTINCT sku FROM holds WHERE expires_at <= {}",
+                                                  allocation::detail::stored_time(now)));
+            for (const auto& r : rows) out.push_back(read_id<typename traits::sku_type>(r[0]));
             return out;
         });
     }

@@ -79,6 +79,12 @@ public:
     /// The connection pool, shared with the outbox and the allocations view.
     [[nodiscard]] auto pool() const noexcept -> const std::shared_ptr<detail::connection_pool>& { return pool_; }
 
+    /// The SKUs of the products with a hold not swept yet whose deadline is at or before `now`
+    /// (lists_holding_products), for a sweep. Errors: errc::storage_error.
+    auto skus_with_holds_due(timestamp now) -> result<std::vector<typename Product::sku_type>> {
+        return reads([&](auto&& r) { return r.skus_with_holds_due(now); });
+    }
+
 private:
     friend class allocation::detail::store_base<basic_store, Product>;
 
@@ -96,6 +102,8 @@ using store = basic_store<allocation::product>;
 
 static_assert(allocation::unit_of_work_factory<store>);
 static_assert(allocation::product_reader<store>);
+static_assert(allocation::reads_holds<store>);
+static_assert(allocation::lists_holding_products<store>);
 static_assert(allocation::makes_products<store>);
 
 }  // namespace allocation::postgres

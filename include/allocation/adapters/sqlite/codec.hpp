@@ -103,6 +103,8 @@ struct session {
     statement product_batches;
     statement product_allocations;
     statement product_holds;
+    statement order_holds;
+    statement holds_due;
     statement product_backorders;
     statement batch_owner;
     statement batch_state;
@@ -137,7 +139,10 @@ struct session {
              "SELECT a.batch_ref, a.orderid, a.qty FROM batches b JOIN allocations a ON a.batch_ref = b.ref "
              "WHERE b.sku = ? ORDER BY b.position, a.id"},
             {&product_holds,
-             "SELECT orderid, batch_ref, qty, expires_at, lines, sequence FROM holds WHERE sku = ? ORDER BY sequence"},
+             "SELECT sku, orderid, batch_ref, qty, expires_at, lines, sequence FROM holds WHERE sku = ? ORDER BY sequence"},
+            {&holds_due, "SELECT DISTINCT sku FROM holds WHERE expires_at <= ?"},
+            {&order_holds,
+             "SELECT sku, orderid, batch_ref, qty, expires_at, lines, sequence FROM holds WHERE orderid = ? ORDER BY sku"},
             {&product_backorders, "SELECT orderid, qty, priority, sequence FROM backorders WHERE sku = ? ORDER BY sequence"},
             {&batch_owner, "SELECT sku FROM batches WHERE ref = ?"},
             {&batch_state,
@@ -223,10 +228,20 @@ template <class Date>
     return std::nullopt;
 }
 
+/// A hold from a statement selecting `sku, orderid, batch_ref, qty, expires_at, lines, sequence`.
+template <class Traits>
+[[nodiscard]] auto read_hold_row(const statement& st) -> basic_hold<Traits> {
+    return {make_id<typename Traits::order_id_type>(st.text(1)),
+            allocation::detail::make_quantity<typename Traits::quantity_type>(st.int64(3)),
+            make_id<typename Traits::batch_ref_type>(st.text(2)), allocation::detail::make_time(st.int64(4)),
+            static_cast<std::uint32_t>(st.int64(5)), static_cast<std::uint64_t>(st.int64(6))};
+}
+
 /// Loads a product in one read transaction on `s`, made by `maker`; none when unknown.
 template <class Product>
 auto load(session& s, const typename Product::sku_type& key, const allocation::detail::product_maker<Product>& maker)
     -> result<std::optional<Product>> {
+    using traits = typename Product::traits_type;
     using q = typename Product::quantity_type;
     using date_type = typename Product::date_type;
     using ref_type = typename Product::batch_ref_type;
@@ -259,11 +274,7 @@ auto load(session& s, const typename Product::sku_type& key, const allocation::d
     });
     if (!allocations) return fail(allocations.error());
     using order_type = typename Product::order_id_type;
-    auto holds = query_each(s.product_holds, text, [&](const statement& st) {
-        rows.add_hold({make_id<order_type>(st.text(0)), allocation::detail::make_quantity<q>(st.int64(2)),
-                       make_id<ref_type>(st.text(1)), allocation::detail::make_time(st.int64(3)),
-                       static_cast<std::uint32_t>(st.int64(4)), static_cast<std::uint64_t>(st.int64(5))});
-    });
+    auto holds = query_each(s.product_holds, text, [&](const statement& st) { rows.add_hold(read_hold_row<traits>(st)); });
     if (!holds) return fail(holds.error());
     auto backorders = query_each(s.product_backorders, text, [&](const statement& st) {
         rows.add_backorder({make_id<order_type>(st.text(0)), allocation::detail::make_quantity<q>(st.int64(1)),

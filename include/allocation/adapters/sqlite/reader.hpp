@@ -58,6 +58,23 @@ public:
         return out;
     }
 
+    /// The order's holds not swept yet, in SKU order (see reads_holds).
+    auto read_holds(const typename traits::order_id_type& order) -> result<std::vector<basic_held_line<traits>>> {
+        std::vector<basic_held_line<traits>> out;
+        ALLOCATION_TRYV(query_each(s_->order_holds, id_column(order), [&](const statement& st) {
+            out.push_back({make_id<typename traits::sku_type>(st.text(0)), read_hold_row<traits>(st)});
+        }));
+        return out;
+    }
+
+    /// The SKUs of the products with a hold not swept yet whose deadline is at or before `now`.
+    auto skus_with_holds_due(timestamp now) -> result<std::vector<typename traits::sku_type>> {
+        std::vector<typename traits::sku_type> out;
+        ALLOCATION_TRYV(query_each(s_->holds_due, allocation::detail::stored_time(now),
+                                   [&](const statement& st) { out.push_back(make_id<typename traits::sku_type>(st.text(0))); }));
+        return out;
+    }
+
 private:
     session* s_;
     const allocation::detail::product_maker<Product>* maker_;

@@ -122,6 +122,8 @@ CREATE TABLE holds (                -- a product's holds, live and lapsed (not s
     PRIMARY KEY (sku, orderid)
 ) WITHOUT ROWID;
 CREATE INDEX holds_by_batch ON holds (batch_ref);
+CREATE INDEX holds_by_order ON holds (orderid);
+CREATE INDEX holds_by_deadline ON holds (expires_at);
 CREATE TABLE backorders (           -- a product's queued order lines
     sku      {sku} NOT NULL,
     orderid  {order} NOT NULL,

@@ -152,6 +152,12 @@ public:
         });
     }
 
+    /// The SKUs of the products with a hold not swept yet whose deadline is at or before `now`
+    /// (lists_holding_products), for a sweep. Errors: errc::storage_error.
+    auto skus_with_holds_due(timestamp now) -> result<std::vector<typename Product::sku_type>> {
+        return reads([&](auto&& r) { return r.skus_with_holds_due(now); });
+    }
+
     /// The path the store was opened on.
     [[nodiscard]] auto path() const noexcept -> const std::string& { return path_; }
     [[nodiscard]] auto settings() const noexcept -> const options& { return options_; }
@@ -229,6 +235,8 @@ static_assert(allocation::repository<repository>);
 static_assert(allocation::unit_of_work<unit_of_work>);
 static_assert(allocation::records_processed_messages<unit_of_work>);
 static_assert(allocation::product_reader<store>);
+static_assert(allocation::reads_holds<store>);
+static_assert(allocation::lists_holding_products<store>);
 static_assert(allocation::makes_products<store>);
 
 }  // namespace allocation::sqlite
