@@ -2,6 +2,9 @@
 // SPDX-License-Identifier: MIT
 #include <allocation/allocation.hpp>
 
+#include <chrono>   // sys_days, minutes
+#include <cstdint>  // int64_t
+
 #include <fmt/format.h>
 
 using namespace allocation;
@@ -23,7 +26,8 @@ int main() {
     memory::store store;                 // products, shared by threads
     memory::allocations_view allocations;  // read model: order -> (SKU, batch)
     memory::notifications purchasing;      // where low-stock notices go
-    auto bus = bootstrap(store, {}, std::ref(allocations), std::ref(purchasing));
+    manual_clock clock{std::chrono::sys_days{std::chrono::year{2027} / 1 / 15} + std::chrono::hours{10}};  // holds' time
+    auto bus = bootstrap(store, {}, with_clock(clock), std::ref(allocations), std::ref(purchasing));
     bus.set_default_replenishment({.reorder_point = quantity{2}, .max_level = quantity{20}, .multiple = quantity{5}});
     bus.on<events::allocated>([](const events::allocated& e) {
         fmt::print("  event: {} x{} of order {} -> {}\n", e.sku, e.qty, e.order, e.batch);
@@ -62,10 +66,38 @@ int main() {
             fmt::print("order {} now: {} from {}\n", order, row.sku, row.batch);
         }
     }
-    store.read(sku{"RED-CHAIR"}, [](const product& p) {
-        for (const auto* b : p.preference_order()) {
-            fmt::print("{}: {} purchased, {} allocated, {} available\n", b->ref(), b->purchased(), b->allocated(),
-                       b->available());
-        }
+    const auto chairs = [&] {
+        store.read(sku{"RED-CHAIR"}, [](const product& p) {
+            for (const auto* b : p.preference_order()) {
+                fmt::print("{}: {} purchased, {} allocated, {} held, {} available\n", b->ref(), b->purchased(), b->allocated(),
+                           b->held(), b->available());
+            }
+        });
+    };
+    chairs();
+
+    bus.on<events::hold_expired>([](const events::hold_expired& e) {
+        fmt::print("  event: the hold of order {} on {} x{} expired\n", e.order, e.sku, e.qty);
     });
+    const auto hold = [&](const char* order, std::int64_t qty, std::chrono::minutes ttl) {
+        const auto r = bus.handle(commands::hold{.order = order_id{order}, .lines = {{sku{"RED-CHAIR"}, quantity{qty}}}, .ttl = ttl});
+        if (r) {
+            fmt::print("checkout {}: {} chairs held in {} for {} minutes\n", order, qty, r.value().lines.front().batch, ttl.count());
+        } else {
+            fmt::print("checkout {}: refused ({})\n", order, r.error().message());
+        }
+    };
+    fmt::print("Checkout E holds 3 chairs while its customer pays; checkout F holds the other 45 and is abandoned.\n");
+    hold("E", 3, std::chrono::minutes{15});
+    hold("F", 45, std::chrono::minutes{10});
+    fmt::print("Order G wants a chair: every chair is allocated or held.\n");
+    show("order G", bus.handle(commands::allocate{order_id{"G"}, sku{"RED-CHAIR"}, quantity{1}}));
+    fmt::print("Eleven minutes pass: F's hold ends at its deadline, and the sweep tells.\n");
+    clock.advance(std::chrono::minutes{11});
+    show("order G", bus.handle(commands::allocate{order_id{"G"}, sku{"RED-CHAIR"}, quantity{1}}));
+    (void)bus.handle(commands::expire_holds{});
+    fmt::print("E's payment goes through: its hold becomes an allocation in the batch that held it.\n");
+    const auto paid = bus.handle(commands::confirm_hold{.order = order_id{"E"}, .lines = {{sku{"RED-CHAIR"}, std::nullopt}}});
+    if (paid) fmt::print("checkout E: {} chairs allocated from {}\n", paid.value().front().qty, paid.value().front().batch);
+    chairs();
 }

@@ -278,6 +278,12 @@ private:
         return std::nullopt;
     }
 
+    /// The lines of the order's hold changed between reading them and the command (another
+    /// request released it and held others): the request can be sent again.
+    static auto changed_meanwhile(const std::string& id) -> http_response {
+        return detail::answer_error({503, fmt::format("The hold of order {} changed meanwhile, retry the request", id)});
+    }
+
     static auto no_live_hold(const std::string& id) -> http_response {
         return detail::answer_error({404, fmt::format("Order {} has no live hold", id)});
     }
@@ -349,9 +355,7 @@ private:
                 return detail::answer_error(
                     {409, fmt::format("Order {} holds less than that: a quantity above the held one, or a SKU it does not hold", c.order)});
             }
-            if (ec == errc::hold_conflict) {
-                return detail::answer_error({409, fmt::format("The hold of order {} changed meanwhile; read it again", c.order)});
-            }
+            if (ec == errc::hold_conflict) return changed_meanwhile(c.order.value);
             return detail::answer_error(detail::common_error(ec));
         });
     }
@@ -365,9 +369,7 @@ private:
         const auto r = bus_->handle(cmd);
         if (r) return detail::answer(200, released_body(cmd.order, r.value()));
         if (r.error() == errc::not_held || r.error() == errc::invalid_sku) return no_live_hold(id);
-        if (r.error() == errc::hold_conflict) {
-            return detail::answer_error({409, fmt::format("The hold of order {} changed meanwhile; read it again", id)});
-        }
+        if (r.error() == errc::hold_conflict) return changed_meanwhile(id);
         return detail::answer_error(detail::common_error(r.error()));
     }
 

@@ -196,6 +196,31 @@ TEST_CASE_FIXTURE(fixture, "an expired hold frees its stock at its deadline and 
     CHECK(store.skus_with_holds().value().empty());
 }
 
+TEST_CASE_FIXTURE(fixture, "a hold past its deadline is answered as expired when confirmed, before and after the sweep") {
+    REQUIRE(hold("o1", 2, 1, 30s));
+    clock.advance(30s);
+    const commands::confirm_hold both{.order = order_id{"o1"}, .lines = {{sku{"LAMP"}, std::nullopt}, {sku{"DESK"}, std::nullopt}}};
+    CHECK(bus.handle(both).error() == errc::hold_expired);
+    REQUIRE(bus.handle(commands::expire_holds{}).value() == 2);
+    CHECK(bus.handle(both).error() == errc::hold_expired);
+    CHECK(bus.handle(commands::confirm_hold{.order = order_id{"o1"}, .lines = {}}).error() == errc::hold_expired);
+    CHECK(bus.handle(commands::confirm_hold{.order = order_id{"o9"}, .lines = {}}).error() == errc::not_held);
+    CHECK(bus.handle(commands::confirm_hold{.order = order_id{"o9"}, .lines = {{sku{"LAMP"}, std::nullopt}}}).error() ==
+          errc::not_held);
+    SUBCASE("the order holds again, and that hold is confirmed or expires like any other") {
+        REQUIRE(hold("o1", 3, 0, 10s));
+        const commands::confirm_hold lamps{.order = order_id{"o1"}, .lines = {{sku{"LAMP"}, std::nullopt}}};
+        SUBCASE("confirmed") {
+            CHECK(bus.handle(lamps).value() == std::vector<line_allocation>{{sku{"LAMP"}, quantity{3}, batch_ref{"lamps"}}});
+        }
+        SUBCASE("expired and swept again") {
+            clock.advance(10s);
+            CHECK(bus.handle(commands::expire_holds{}).value() == 1);
+            CHECK(bus.handle(lamps).error() == errc::hold_expired);
+        }
+    }
+}
+
 TEST_CASE_FIXTURE(fixture, "a backordered order queues the rest and is filled as stock arrives") {
     const auto first = bus.handle(commands::allocate_order{.order = order_id{"o1"},
                                                            .lines = {{sku{"DESK"}, quantity{6}}},

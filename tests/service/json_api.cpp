@@ -208,6 +208,96 @@ TEST_CASE("events are published with the documented fields, in the documented or
           R"({"sku":"S","available":1,"reorder_qty":9})");
 }
 
+TEST_CASE("an order body may name a policy and a priority, both checked") {
+    auto p = parse_allocate_order(R"({"orderid": "o", "lines": [{"sku": "A", "qty": 1}], "policy": "backorder", "priority": -3})");
+    REQUIRE(p);
+    CHECK(p.value().policy == order_policy::backorder);
+    CHECK(p.value().priority == -3);
+    auto plain = parse_allocate_order(R"({"orderid": "o", "lines": [{"sku": "A", "qty": 1}]})");
+    REQUIRE(plain);
+    CHECK(plain.value().policy == order_policy::all_or_nothing);
+    CHECK(plain.value().priority == 0);
+    CHECK(parse_allocate_order(R"({"orderid": "o", "lines": [{"sku": "A", "qty": 1}], "policy": "partial"})").value().policy ==
+          order_policy::partial);
+    const std::string bad_policy = R"(policy must be "all_or_nothing", "partial" or "backorder")";
+    CHECK(refusal(parse_allocate_order(R"({"orderid": "o", "lines": [{"sku": "A", "qty": 1}], "policy": "some"})")) == bad_policy);
+    CHECK(refusal(parse_allocate_order(R"({"orderid": "o", "lines": [{"sku": "A", "qty": 1}], "policy": 1})")) == bad_policy);
+    for (const auto* priority : {"1.5", "\"2\"", "true", "1e30", "18446744073709551615"}) {
+        CAPTURE(priority);
+        CHECK(refusal(parse_allocate_order(
+                  std::string(R"({"orderid": "o", "lines": [{"sku": "A", "qty": 1}], "priority": )") + priority + "}")) ==
+              "priority must be an integer");
+    }
+}
+
+TEST_CASE("a hold body becomes a Hold command with its lines and a ttl of 1 to 86400 seconds, 900 by default") {
+    auto p = parse_hold(R"({"orderid": "o", "lines": [{"sku": "A", "qty": 2}, {"sku": "B", "qty": 1}], "ttl": 60})");
+    REQUIRE(p);
+    CHECK(p.value().order == order_id{"o"});
+    REQUIRE(p.value().lines.size() == 2);
+    CHECK(p.value().lines[0].qty == quantity{2});
+    CHECK(p.value().ttl == 60s);
+    CHECK(parse_hold(R"({"orderid": "o", "lines": [{"sku": "A", "qty": 2}]})").value().ttl == 900s);
+    CHECK(parse_hold(R"({"orderid": "o", "lines": [{"sku": "A", "qty": 2}], "ttl": null})").value().ttl == 900s);
+    CHECK(parse_hold(R"({"orderid": "o", "lines": [{"sku": "A", "qty": 2}], "ttl": 86400})").value().ttl == 86400s);
+    for (const auto* ttl : {"0", "-1", "86401", "1.5", "\"10\"", "true", "[]"}) {
+        CAPTURE(ttl);
+        CHECK(refusal(parse_hold(std::string(R"({"orderid": "o", "lines": [{"sku": "A", "qty": 2}], "ttl": )") + ttl + "}")) ==
+              "ttl must be a whole number of seconds from 1 to 86400");
+    }
+    CHECK(refusal(parse_hold(R"({"lines": [{"sku": "A", "qty": 2}]})")) == "orderid is missing");
+    CHECK(refusal(parse_hold(R"({"orderid": "o", "lines": []})")) == "lines must be a non-empty array of {sku, qty}");
+    CHECK(refusal(parse_hold(R"({"orderid": "o", "lines": [{"sku": "A", "qty": 0}]})")) ==
+          "lines[0].qty must be an integer from 1 to 2147483647");
+}
+
+TEST_CASE("a confirmation body names the lines to confirm, each quantity from zero, or none for everything") {
+    auto all = parse_confirm_lines("{}");
+    REQUIRE(all);
+    CHECK_FALSE(all.value().has_value());
+    CHECK_FALSE(parse_confirm_lines(R"({"lines": null})").value().has_value());
+    auto some = parse_confirm_lines(R"({"lines": [{"sku": "A", "qty": 0}, {"sku": "B"}]})");
+    REQUIRE(some);
+    REQUIRE(some.value()->size() == 2);
+    CHECK((*some.value())[0].qty == quantity{0});
+    CHECK_FALSE((*some.value())[1].qty.has_value());
+    CHECK(refusal(parse_confirm_lines(R"({"lines": []})")) == "lines must be a non-empty array of {sku, qty}");
+    CHECK(refusal(parse_confirm_lines(R"({"lines": [{"sku": "A", "qty": -1}]})")) ==
+          "lines[0].qty must be an integer from 0 to 2147483647");
+    CHECK(refusal(parse_confirm_lines("[]")) == "request body must be a JSON object");
+}
+
+TEST_CASE("hold, release, backorder and policy answers have the documented shapes") {
+    const auto at = timestamp{std::chrono::sys_days{2011y / 1 / 2} + 10h + 15min + 7s + 250ms};
+    CHECK(utc_text(at) == "2011-01-02T10:15:07Z");
+    CHECK(utc_text(timestamp{}) == "1970-01-01T00:00:00Z");
+    CHECK(hold_body(order_id{"o"}, at, {{sku{"B"}, quantity{1}, batch_ref{"b2"}}, {sku{"A"}, quantity{2}, batch_ref{"b1"}}}) ==
+          R"({"expires_at":"2011-01-02T10:15:07Z","lines":[{"batchref":"b1","qty":2,"sku":"A"},{"batchref":"b2","qty":1,"sku":"B"}],"orderid":"o"})");
+    CHECK(released_body(order_id{"o"}, {{sku{"A"}, quantity{2}, batch_ref{"b1"}}}) ==
+          R"({"orderid":"o","released":[{"batchref":"b1","qty":2,"sku":"A"}]})");
+    CHECK(backorders_body({backorder{order_id{"o"}, quantity{3}, 5, 1}}) == R"([{"orderid":"o","priority":5,"qty":3}])");
+    CHECK(backorders_body({}) == "[]");
+    commands::allocate_order partial{.order = order_id{"o"},
+                                     .lines = {{sku{"A"}, quantity{2}}, {sku{"B"}, quantity{4}}, {sku{"A"}, quantity{1}}},
+                                     .policy = order_policy::partial};
+    CHECK(order_policy_body(partial, {{sku{"A"}, quantity{3}, batch_ref{"b1"}}, {sku{"B"}, quantity{1}, batch_ref{"b2"}}}) ==
+          R"({"allocations":[{"batchref":"b1","qty":3,"sku":"A"},{"batchref":"b2","qty":1,"sku":"B"}],"orderid":"o","unallocated":[{"qty":3,"sku":"B"}]})");
+    partial.policy = order_policy::backorder;
+    CHECK(order_policy_body(partial, {}) ==
+          R"({"allocations":[],"backordered":[{"qty":3,"sku":"A"},{"qty":4,"sku":"B"}],"orderid":"o"})");
+}
+
+TEST_CASE("hold and backorder events are published with the documented fields, in the documented order") {
+    const auto at = timestamp{std::chrono::sys_days{2011y / 1 / 2} + 10h};
+    CHECK(event_message(events::hold_placed{order_id{"o"}, sku{"S"}, quantity{2}, batch_ref{"b"}, at}) ==
+          R"({"orderid":"o","sku":"S","qty":2,"batchref":"b","expires_at":"2011-01-02T10:00:00Z"})");
+    CHECK(event_message(events::hold_released{order_id{"o"}, sku{"S"}, quantity{2}, batch_ref{"b"}}) ==
+          R"({"orderid":"o","sku":"S","qty":2,"batchref":"b"})");
+    CHECK(event_message(events::hold_expired{order_id{"o"}, sku{"S"}, quantity{2}, batch_ref{"b"}}) ==
+          R"({"orderid":"o","sku":"S","qty":2,"batchref":"b"})");
+    CHECK(event_message(events::backordered{order_id{"o"}, sku{"S"}, quantity{2}, 7}) == R"({"orderid":"o","sku":"S","qty":2})");
+}
+
 TEST_CASE("a date is written YYYY-MM-DD and none as null") {
     CHECK(date_json(date{2011y / 1 / 2}) == "2011-01-02");
     CHECK(date_json(std::nullopt).is_null());

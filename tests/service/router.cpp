@@ -69,6 +69,18 @@ TEST_CASE("no route is 404 and another method's route 405 with Allow, each with 
     CHECK(answer(r, request("GET", "/products/a%zz")).status == 400);
 }
 
+TEST_CASE("a path with several methods takes each at its route and lists them all in Allow") {
+    router r;
+    r.get("/holds/{orderid}", echo("held"));
+    r.del("/holds/{orderid}", echo("release"));
+    CHECK(answer(r, request("GET", "/holds/o1")).body == "held|o1");
+    CHECK(answer(r, request("DELETE", "/holds/o1")).body == "release|o1");
+    const auto wrong = answer(r, request("PUT", "/holds/o1"));
+    CHECK(wrong.status == 405);
+    REQUIRE(wrong.headers.size() == 1);
+    CHECK(wrong.headers[0].second == "GET, HEAD, DELETE");
+}
+
 TEST_CASE("a JSON endpoint refuses a body declared as anything but application/json with 415") {
     router r;
     r.post("/allocate", echo("allocate"));

@@ -936,6 +936,56 @@ struct checks {
         return out;
     }
 
+    static auto reads_committed_holds_and_backorders(Harness& h) -> verdict {
+        verdict out;
+        if constexpr (product_reader<typename t::store_type, typename t::traits> &&
+                      reads_holds<typename t::store_type, typename t::traits>) {
+            auto store = lamp_store(h, out);
+            if (!store || !commit_hold(*store, "o1", 4, out)) return out;
+            {
+                auto uow = store->begin();
+                auto* p = product_of(uow, "LAMP", out);
+                if (p == nullptr) return out;
+                out.expect(p->allocate_available(lamp_line("o2", 8), order_policy::backorder, 3).has_value(),
+                           "an order takes what is left and backorders the rest");
+                out.expect(uow.commit().has_value(), "the backorder is committed");
+            }
+            const auto holds = store->read_holds(v::order("o1"));
+            out.expect(holds && holds.value().size() == 1 && holds.value()[0].sku == v::sku("LAMP") &&
+                           holds.value()[0].hold.qty == v::qty(4) && holds.value()[0].hold.batch == v::batch("lamp-1") &&
+                           holds.value()[0].hold.expires_at == start + std::chrono::seconds{60},
+                       "an order's hold is read with its SKU, quantity, batch and deadline");
+            const auto none = store->read_holds(v::order("o2"));
+            out.expect(none && none.value().empty(), "an order without a hold reads as none");
+            const auto state = store->read_product(v::sku("LAMP"));
+            if (!out.expect(state && state.value(), "the product is read")) return out;
+            const auto& s = *state.value();
+            out.expect(s.batches.size() == 1 && s.batches[0].held == v::qty(4) && s.available == v::qty(0) &&
+                           s.holds.size() == 1 && s.holds[0].order == v::order("o1"),
+                       "the product's state counts and lists the live hold");
+            out.expect(s.backorders.size() == 1 && s.backorders[0].order == v::order("o2") &&
+                           s.backorders[0].qty == v::qty(2) && s.backorders[0].priority == 3,
+                       "the product's state lists the backorder with what it still owes");
+            const auto later = s.at(start + std::chrono::seconds{60});
+            out.expect(later.batches[0].held == v::qty(0) && later.available == v::qty(4) && later.holds.empty(),
+                       "at its deadline the hold no longer counts in the state");
+            {
+                auto uow = store->begin();
+                auto* p = product_of(uow, "LAMP", out);
+                if (p == nullptr) return out;
+                out.expect(p->release_hold(v::order("o1"), start + std::chrono::seconds{1}).has_value(), "the hold is released");
+                out.expect(uow.commit().has_value(), "the release is committed");
+            }
+            const auto gone = store->read_holds(v::order("o1"));
+            out.expect(gone && gone.value().empty(), "a released hold is not read");
+            const auto after = store->read_product(v::sku("LAMP"));
+            out.expect(after && after.value() && after.value()->holds.empty() && after.value()->backorders.empty() &&
+                           after.value()->batches[0].allocated == v::qty(8) && after.value()->available == v::qty(2),
+                       "the released stock filled the backorder, as the state reads");
+        }
+        return out;
+    }
+
     static auto repository() -> std::vector<check<Harness>> {
         return {{"finds products by SKU", finds_by_sku},
                 {"finds products by batch reference", finds_by_batch_ref},
@@ -976,7 +1026,8 @@ struct checks {
     }
     static auto reader() -> std::vector<check<Harness>> {
         return {{"reads committed state", reads_committed_state},
-                {"reads without waiting for a writer", reads_without_waiting_for_a_writer}};
+                {"reads without waiting for a writer", reads_without_waiting_for_a_writer},
+                {"reads committed holds and backorders", reads_committed_holds_and_backorders}};
     }
     /// Every check of every suite.
     static auto all() -> std::vector<check<Harness>> {

@@ -95,18 +95,20 @@ TEST_CASE("a memory read of a batch added to an existing product finds it after 
 namespace {
 
 // Commands at random on one product through the bus, the read model checked against the product
-// after each: batches with few distinct ETAs (ties keep insertion order), lines, deallocations and
-// shrinks (the bus reallocates what a shrink gives back).
+// after each: batches with few distinct ETAs (ties keep insertion order), lines, deallocations,
+// shrinks (the bus reallocates what a shrink gives back), holds confirmed, released or left to
+// expire as a test clock moves, and backordered orders.
 template <class Product>
 void check_read_model_follows_the_product(std::uint32_t seed) {
     memory::basic_store<Product> store;
-    auto bus = bootstrap(store);
+    manual_clock clock{timestamp{std::chrono::seconds{1000}}};
+    auto bus = bootstrap(store, bootstrap_options{}, with_clock(clock));
     std::mt19937 random(seed);
     const auto pick = [&](int n) { return static_cast<int>(random() % static_cast<unsigned>(n)); };
     int batches = 0;
     int orders = 0;
     for (int step = 0; step < 300; ++step) {
-        const int what = batches == 0 ? 0 : pick(10);
+        const int what = batches == 0 ? 0 : pick(15);
         if (what == 0) {
             std::optional<date> eta;
             if (const int d = pick(4); d > 0) eta = date{std::chrono::year{2030}, std::chrono::month{1}, std::chrono::day{static_cast<unsigned>(d)}};
@@ -118,15 +120,37 @@ void check_read_model_follows_the_product(std::uint32_t seed) {
             (void)bus.handle(commands::allocate{order_id{fmt::format("o{}", orders++)}, sku{"LAMP"}, quantity{1 + pick(6)}});
         } else if (what <= 8) {
             (void)bus.handle(commands::deallocate{order_id{fmt::format("o{}", pick(orders + 1))}, sku{"LAMP"}});
-        } else {
+        } else if (what == 9) {
             REQUIRE(bus.handle(commands::change_batch_quantity{batch_ref{fmt::format("b{}", pick(batches))},
                                                                quantity{1 + pick(20)}}));
+        } else if (what == 10) {
+            (void)bus.handle(commands::hold{.order = order_id{fmt::format("o{}", orders++)},
+                                            .lines = {{sku{"LAMP"}, quantity{1 + pick(6)}}},
+                                            .ttl = std::chrono::seconds{1 + pick(5)}});
+        } else if (what == 11) {
+            const auto order = order_id{fmt::format("o{}", pick(orders + 1))};
+            std::optional<quantity> qty;
+            if (pick(2) == 0) qty = quantity{pick(4)};
+            (void)bus.handle(commands::confirm_hold{.order = order, .lines = {{sku{"LAMP"}, qty}}});
+        } else if (what == 12) {
+            (void)bus.handle(commands::release_hold{.order = order_id{fmt::format("o{}", pick(orders + 1))}, .skus = {sku{"LAMP"}}});
+        } else if (what == 13) {
+            clock.advance(std::chrono::milliseconds{pick(3000)});
+            if (pick(2) == 0) REQUIRE(bus.handle(commands::expire_holds{}));
+        } else {
+            (void)bus.handle(commands::allocate_order{.order = order_id{fmt::format("o{}", orders++)},
+                                                      .lines = {{sku{"LAMP"}, quantity{1 + pick(10)}}},
+                                                      .policy = order_policy::backorder,
+                                                      .priority = pick(3)});
         }
         std::optional<product_state> expected;
         REQUIRE(store.read(sku{"LAMP"}, [&](const Product& p) { expected = state_of(p); }));
         CAPTURE(step);
         REQUIRE(store.read_product(sku{"LAMP"}).value() == expected);
         for (const auto& b : expected->batches) REQUIRE(store.read_batch(b.ref).value() == b);
+        for (const auto& h : expected->holds) {
+            REQUIRE(store.read_holds(h.order).value() == std::vector<held_line>{{sku{"LAMP"}, h}});
+        }
     }
 }
 

@@ -5,8 +5,10 @@
 #include "e2e/service.hpp"
 
 #include <cctype>
+#include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 #include <string>
 #include <utility>
 #include <vector>
@@ -118,7 +120,6 @@ TEST_CASE("every answer of the service is one its OpenAPI document lists, with a
     c.send("POST", "/change_batch_quantity", R"({"batchref": "b-stock", "qty": 5})", 200);
     c.send("POST", "/change_batch_quantity", R"({"batchref": "nope", "qty": 5})", 404);
 
-    // What every POST answers alike.
     const std::string too_large(1024 * 1024 + 1, ' ');
     const http_client::header_list many_headers = [] {
         http_client::header_list h;
@@ -126,6 +127,64 @@ TEST_CASE("every answer of the service is one its OpenAPI document lists, with a
         return h;
     }();
     int key = 0;
+
+    // POST /orders under the partial and backorder policies
+    c.send("POST", "/orders", R"({"orderid": "o5", "lines": [{"sku": "TABLE", "qty": 5}], "policy": "partial"})", 202);
+    c.send("POST", "/orders", R"({"orderid": "o6", "lines": [{"sku": "TABLE", "qty": 1}], "policy": "partial"})", 409);
+    c.send("POST", "/orders", R"({"orderid": "o7", "lines": [{"sku": "TABLE", "qty": 2}], "policy": "backorder", "priority": 2})", 202);
+    c.send("POST", "/orders", R"({"orderid": "o7", "lines": [{"sku": "TABLE", "qty": 2}], "policy": "sometimes"})", 400);
+
+    // GET /backorders/{sku}, DELETE /backorders/{sku}/{orderid}
+    CHECK(c.send("GET", "/backorders/TABLE", "", 200) == json::array({{{"orderid", "o7"}, {"qty", 2}, {"priority", 2}}}));
+    c.send("GET", "/backorders/NOPE", "", 404);
+    c.send("GET", "/backorders/" + std::string(256, 'x'), "", 400);
+    c.send("DELETE", "/backorders/TABLE/o7", "", 200);
+    c.send("DELETE", "/backorders/TABLE/o7", "", 404);
+    c.send("DELETE", "/backorders/TABLE/o%01", "", 400);
+
+    // POST /holds, GET and DELETE /holds/{orderid}, POST /holds/{orderid}/confirm
+    c.send("POST", "/add_batch", R"({"ref": "b-desk", "sku": "DESK", "qty": 10})", 201);
+    const auto held = c.send("POST", "/holds", R"({"orderid": "h1", "lines": [{"sku": "DESK", "qty": 4}], "ttl": 60})", 201);
+    CHECK(c.send("POST", "/holds", R"({"orderid": "h1", "lines": [{"sku": "DESK", "qty": 4}], "ttl": 60})", 200) == held);
+    c.send("POST", "/holds", R"({"orderid": "h1", "lines": [{"sku": "DESK", "qty": 5}]})", 409);
+    c.send("POST", "/holds", R"({"orderid": "h2", "lines": [{"sku": "DESK", "qty": 7}]})", 409);
+    c.send("POST", "/holds", R"({"orderid": "h2", "lines": [{"sku": "NOPE", "qty": 1}]})", 400);
+    CHECK(c.send("GET", "/holds/h1", "", 200) == held);
+    c.send("GET", "/holds/h2", "", 404);
+    c.send("GET", "/holds/" + std::string(256, 'x'), "", 400);
+    c.send("POST", "/holds/h1/confirm", R"({"lines": [{"sku": "DESK", "qty": 5}]})", 409);
+    c.send("POST", "/holds/h1/confirm", R"({"lines": [{"sku": "DESK", "qty": "5"}]})", 400);
+    c.send("POST", "/holds/h1/confirm", R"({"lines": [{"sku": "DESK", "qty": 3}]})", 202);
+    c.send("POST", "/holds/h2/confirm", "{}", 404);
+    c.send("POST", "/holds", R"({"orderid": "h3", "lines": [{"sku": "DESK", "qty": 1}], "ttl": 1})", 201);
+    std::this_thread::sleep_for(1100ms);
+    c.send("POST", "/holds/h3/confirm", "{}", 410);
+    c.send("POST", "/holds", R"({"orderid": "h4", "lines": [{"sku": "DESK", "qty": 1}]})", 201);
+    c.send("DELETE", "/holds/h4", "", 200);
+    c.send("DELETE", "/holds/h4", "", 404);
+    c.send("DELETE", "/holds/" + std::string(256, 'x'), "", 400);
+    for (const auto* path : {"/holds", "/holds/h9/confirm"}) {
+        CAPTURE(path);
+        c.send("POST", path, "[", 400);
+        c.send("POST", path, std::string(100, '[') + std::string(100, ']'), 400);
+        c.send("POST", path, R"({"lines": 1, "lines": 1})", 400);
+        c.send("POST", path, "{}", 400, {{"Idempotency-Key", std::string(300, 'k')}});
+        c.send("POST", path, too_large, 413);
+        c.send("POST", path, "{}", 415, {{"Content-Type", "text/plain"}});
+        c.send("POST", path, "{}", 431, many_headers);
+        const auto k = "key-hold-" + std::to_string(++key);
+        c.send("POST", path, "[]", 400, {{"Idempotency-Key", k}});
+        c.send("POST", path, R"({"orderid": "o9"})", 422, {{"Idempotency-Key", k}});
+        raw_connection raw(c.port());
+        REQUIRE(raw.send("POST " + std::string(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\r\n"));
+        const auto a = raw.read_answer();
+        REQUIRE(a);
+        c.check("POST", path, *a, 411);
+    }
+    for (const auto* path : {"/holds/h1", "/backorders/TABLE"}) c.send("GET", path, "", 431, many_headers);
+    for (const auto* path : {"/holds/h1", "/backorders/TABLE/o7"}) c.send("DELETE", path, "", 431, many_headers);
+
+    // What every POST answers alike.
     for (const auto& path : post_paths) {
         CAPTURE(path);
         c.send("POST", path, "[", 400);
