@@ -328,21 +328,20 @@ private:
             auto holds = store_->read_holds(order_id{id});
             if (!holds) return detail::common_error(holds.error());
             commands::confirm_hold out{.order = order_id{id}, .lines = {}};
+            // Names `s` with `qty` unless it is named already.
+            const auto name = [&](const sku& s, std::optional<quantity> qty) {
+                const bool named_already = std::any_of(out.lines.begin(), out.lines.end(), [&](const auto& l) { return l.sku == s; });
+                if (!named_already) out.lines.push_back({s, qty});
+            };
             if (named.value()) {
                 out.lines = std::move(*named.value());
-                for (const auto& h : holds.value()) {
-                    const bool listed = std::any_of(out.lines.begin(), out.lines.end(), [&](const auto& l) { return l.sku == h.sku; });
-                    if (!listed) out.lines.push_back({h.sku, quantity{0}});
-                }
+                for (const auto& h : holds.value()) name(h.sku, quantity{0});  // not named: released
             } else if (!holds.value().empty()) {
-                for (const auto& h : holds.value()) out.lines.push_back({h.sku, std::nullopt});
+                for (const auto& h : holds.value()) name(h.sku, std::nullopt);
             } else {
                 auto done = store_->read_allocations(order_id{id});
                 if (!done) return detail::common_error(done.error());
-                for (const auto& a : done.value()) {
-                    const bool listed = std::any_of(out.lines.begin(), out.lines.end(), [&](const auto& l) { return l.sku == a.sku; });
-                    if (!listed) out.lines.push_back({a.sku, std::nullopt});
-                }
+                for (const auto& a : done.value()) name(a.sku, std::nullopt);
             }
             return out;
         }();

@@ -225,19 +225,33 @@ template <class Item, class Read>
     return *n;
 }
 
+/// What a body naming an order's lines has: the object, its orderid and its lines.
+struct order_lines {
+    json object;
+    order_id order;
+    std::vector<commands::order_item> lines;
+};
+
+/// `{orderid, lines: [{sku, qty}, ...], ...}`.
+[[nodiscard]] inline auto order_lines_of(std::string_view body) -> parsed<order_lines> {
+    auto obj = parse_object(body);
+    if (!obj) return obj.error();
+    auto order = identifier<order_id>(obj.value(), "orderid");
+    if (!order) return order.error();
+    auto lines = lines_of<commands::order_item>(obj.value(), order_item_of);
+    if (!lines) return lines.error();
+    return order_lines{std::move(obj).value(), std::move(order).value(), std::move(lines).value()};
+}
+
 }  // namespace detail
 
 /// `POST /orders` `{orderid, lines: [{sku, qty}, ...], policy?, priority?}`: policy
 /// "all_or_nothing" (the default), "partial" or "backorder"; priority an integer (default 0).
 [[nodiscard]] inline auto parse_allocate_order(std::string_view body) -> parsed<commands::allocate_order> {
-    auto obj = detail::parse_object(body);
-    if (!obj) return obj.error();
-    const auto& j = obj.value();
-    auto order = detail::identifier<order_id>(j, "orderid");
-    if (!order) return order.error();
-    auto lines = detail::lines_of<commands::order_item>(j, detail::order_item_of);
-    if (!lines) return lines.error();
-    commands::allocate_order out{.order = std::move(order).value(), .lines = std::move(lines).value()};
+    auto read = detail::order_lines_of(body);
+    if (!read) return read.error();
+    auto& [j, order, lines] = read.value();
+    commands::allocate_order out{.order = std::move(order), .lines = std::move(lines)};
     if (const auto it = j.find("policy"); it != j.end() && !it->is_null()) {
         const auto* text = it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
         if (text != nullptr && *text == "all_or_nothing") {
@@ -260,22 +274,18 @@ template <class Item, class Read>
 /// `POST /holds` `{orderid, lines: [{sku, qty}, ...], ttl?}`: ttl in whole seconds, 1..86400,
 /// default 900.
 [[nodiscard]] inline auto parse_hold(std::string_view body) -> parsed<commands::hold> {
-    auto obj = detail::parse_object(body);
-    if (!obj) return obj.error();
-    const auto& j = obj.value();
-    auto order = detail::identifier<order_id>(j, "orderid");
-    if (!order) return order.error();
-    auto lines = detail::lines_of<commands::order_item>(j, detail::order_item_of);
-    if (!lines) return lines.error();
+    auto read = detail::order_lines_of(body);
+    if (!read) return read.error();
+    auto& [j, order, lines] = read.value();
     auto ttl = detail::optional_integer(j, "ttl", default_hold_ttl, 1, max_hold_ttl,
                                         fmt::format("ttl must be a whole number of seconds from 1 to {}", max_hold_ttl));
     if (!ttl) return ttl.error();
-    return commands::hold{.order = std::move(order).value(), .lines = std::move(lines).value(),
-                          .ttl = std::chrono::seconds{ttl.value()}};
+    return commands::hold{.order = std::move(order), .lines = std::move(lines), .ttl = std::chrono::seconds{ttl.value()}};
 }
 
 /// `POST /holds/<orderid>/confirm` `{}` or `{lines: [{sku, qty?}, ...]}`: the lines to confirm
-/// (qty from 0; absent: all of the line), none when every line is confirmed whole.
+/// (qty from 1, validated as for /allocate; absent: all of the line), none when every line is
+/// confirmed whole.
 [[nodiscard]] inline auto parse_confirm_lines(std::string_view body) -> parsed<std::optional<std::vector<commands::confirm_item>>> {
     using out_type = std::optional<std::vector<commands::confirm_item>>;
     auto obj = detail::parse_object(body);
@@ -287,7 +297,7 @@ template <class Item, class Read>
         if (!s) return s.error();
         commands::confirm_item item{.sku = std::move(s).value(), .qty = std::nullopt};
         if (const auto q = line.find("qty"); q != line.end() && !q->is_null()) {
-            auto qty = detail::quantity_from(*q, where + "qty", detail::quantity_kind::batch);
+            auto qty = detail::quantity_from(*q, where + "qty", detail::quantity_kind::line);
             if (!qty) return qty.error();
             item.qty = qty.value();
         }

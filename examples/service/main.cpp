@@ -130,7 +130,9 @@ private:
         std::mutex m;
         std::condition_variable_any wake;
         std::unique_lock lock(m);
-        while (!wake.wait_for(lock, stop, period, [] { return false; })) {
+        for (;;) {
+            (void)wake.wait_for(lock, stop, period, [] { return false; });  // a period, or until stopped
+            if (stop.stop_requested()) return;
             if (auto swept = bus.handle(commands::expire_holds{}); !swept) {
                 log("holds: a sweep failed: {}", swept.error().message());
             } else if (swept.value() > 0) {

@@ -196,6 +196,20 @@ TEST_CASE_FIXTURE(fixture, "an expired hold frees its stock at its deadline and 
     CHECK(store.skus_with_holds().value().empty());
 }
 
+TEST_CASE_FIXTURE(fixture, "an order with a live hold is refused a hold of other lines, whichever products they name") {
+    REQUIRE(hold("o1", 2, 0));
+    CHECK(hold("o1", 0, 1).error() == errc::hold_conflict);  // another product than the live hold's
+    CHECK(hold("o1", 3, 0).error() == errc::hold_conflict);  // the same product, another quantity
+    CHECK(hold("o1", 2, 1).error() == errc::hold_conflict);  // the live line and one more
+    CHECK(available("DESK") == quantity{4});
+    CHECK(published<events::hold_placed>(pub).size() == 1);
+    const auto again = hold("o1", 2, 0);
+    REQUIRE(again);
+    CHECK(again.value().replayed);
+    clock.advance(60s);
+    CHECK(hold("o1", 0, 1).has_value());  // past its deadline the old hold no longer stands in the way
+}
+
 TEST_CASE_FIXTURE(fixture, "a hold past its deadline is answered as expired when confirmed, before and after the sweep") {
     REQUIRE(hold("o1", 2, 1, 30s));
     clock.advance(30s);

@@ -251,19 +251,22 @@ TEST_CASE("a hold body becomes a Hold command with its lines and a ttl of 1 to 8
           "lines[0].qty must be an integer from 1 to 2147483647");
 }
 
-TEST_CASE("a confirmation body names the lines to confirm, each quantity from zero, or none for everything") {
+TEST_CASE("a confirmation body names the lines to confirm, each quantity from one, or none for everything") {
     auto all = parse_confirm_lines("{}");
     REQUIRE(all);
     CHECK_FALSE(all.value().has_value());
     CHECK_FALSE(parse_confirm_lines(R"({"lines": null})").value().has_value());
-    auto some = parse_confirm_lines(R"({"lines": [{"sku": "A", "qty": 0}, {"sku": "B"}]})");
+    auto some = parse_confirm_lines(R"({"lines": [{"sku": "A", "qty": 1}, {"sku": "B"}]})");
     REQUIRE(some);
     REQUIRE(some.value()->size() == 2);
-    CHECK((*some.value())[0].qty == quantity{0});
+    CHECK((*some.value())[0].qty == quantity{1});
     CHECK_FALSE((*some.value())[1].qty.has_value());
     CHECK(refusal(parse_confirm_lines(R"({"lines": []})")) == "lines must be a non-empty array of {sku, qty}");
-    CHECK(refusal(parse_confirm_lines(R"({"lines": [{"sku": "A", "qty": -1}]})")) ==
-          "lines[0].qty must be an integer from 0 to 2147483647");
+    for (const auto* qty : {"0", "-1", "1.5", "\"1\""}) {
+        CAPTURE(qty);
+        CHECK(refusal(parse_confirm_lines(std::string(R"({"lines": [{"sku": "A", "qty": )") + qty + "}]}")) ==
+              "lines[0].qty must be an integer from 1 to 2147483647");
+    }
     CHECK(refusal(parse_confirm_lines("[]")) == "request body must be a JSON object");
 }
 

@@ -3,7 +3,7 @@
 #ifndef ALLOCATION_BUS_HANDLERS_HPP
 #define ALLOCATION_BUS_HANDLERS_HPP
 
-#include <algorithm>  // sort, find_if, find
+#include <algorithm>  // sort, find_if, find, any_of
 #include <chrono>     // seconds, floor
 #include <cstddef>    // size_t
 #include <cstdint>    // uint32_t
@@ -438,8 +438,14 @@ auto record_refusal(const std::string& message_id, const std::string& fingerprin
 /// positive), invalid_sku, out_of_stock (a line no batch can take: nothing is held),
 /// hold_conflict (the order has a live hold of other lines, or a line is allocated or
 /// backordered), storage errors.
+///
+/// A product knows the holds of its own SKU only: `held_elsewhere` names the SKUs where the
+/// caller read that the order has holds (a store's read_holds, as the bus does). Those products
+/// are taken in the unit of work too, and a live hold of the order on one that the command does
+/// not name is errc::hold_conflict.
 template <unit_of_work Uow, allocation::tells_time Clock = system_clock>
-auto hold(const commands::basic_hold<traits_of<Uow>>& cmd, Uow& uow, const Clock& time = {})
+auto hold(const commands::basic_hold<traits_of<Uow>>& cmd, Uow& uow, const Clock& time = {},
+          const std::vector<typename traits_of<Uow>::sku_type>& held_elsewhere = {})
     -> result<basic_held_order<traits_of<Uow>>> {
     using traits = traits_of<Uow>;
     using answer_type = result<basic_held_order<traits>>;
@@ -454,6 +460,13 @@ auto hold(const commands::basic_hold<traits_of<Uow>>& cmd, Uow& uow, const Clock
         return std::move(*answer);
     }
     const auto now = time.now();
+    for (const auto& s : held_elsewhere) {
+        if (std::any_of(merged.begin(), merged.end(), [&](const auto& line) { return line.sku == s; })) continue;
+        ALLOCATION_TRY(other, uow.products().get(s));
+        if (other == nullptr) continue;
+        const auto* h = other->find_hold(cmd.order);
+        if (h != nullptr && h->expires_at > now) return detail::refuse(uow, cmd, errc::hold_conflict);
+    }
     const timestamp expires = std::chrono::floor<std::chrono::seconds>(now) + cmd.ttl;
     basic_held_order<traits> out{cmd.order, expires, std::vector<basic_line_allocation<traits>>(merged.size()), false};
     std::size_t placed = 0;

@@ -29,6 +29,7 @@
 #include <allocation/error.hpp>
 #include <allocation/ports/clock.hpp>
 #include <allocation/ports/product_factory.hpp>
+#include <allocation/ports/product_reader.hpp>
 #include <allocation/ports/publisher.hpp>
 #include <allocation/ports/unit_of_work.hpp>
 
@@ -170,7 +171,13 @@ public:
             return run([&](uow_type& uow) { return handlers::allocate_order(cmd, uow, clock()); });
         }
         auto handle(const commands::basic_hold<traits_type>& cmd) -> result<basic_held_order<traits_type>> {
-            return run([&](uow_type& uow) { return handlers::hold(cmd, uow, clock()); });
+            std::vector<sku_type> held_elsewhere;  // where the order holds already, as committed
+            if constexpr (reads_holds<Store, traits_type>) {
+                if (!validate::identifier<traits_type>(cmd.order)) return errc::invalid_identifier;
+                ALLOCATION_TRY(lines, store_->read_holds(cmd.order));
+                for (auto& line : lines) held_elsewhere.push_back(std::move(line.sku));
+            }
+            return run([&](uow_type& uow) { return handlers::hold(cmd, uow, clock(), held_elsewhere); });
         }
         auto handle(const commands::basic_confirm_hold<traits_type>& cmd)
             -> result<std::vector<basic_line_allocation<traits_type>>> {

@@ -73,7 +73,8 @@ private:
     std::map<std::string, std::set<int>> seen_;
 };
 
-const std::vector<std::string> post_paths{"/add_batch", "/allocate", "/orders", "/deallocate", "/change_batch_quantity"};
+const std::vector<std::string> post_paths{"/add_batch", "/allocate", "/orders", "/deallocate", "/change_batch_quantity",
+                                          "/holds", "/holds/h9/confirm"};
 
 }  // namespace
 
@@ -163,24 +164,6 @@ TEST_CASE("every answer of the service is one its OpenAPI document lists, with a
     c.send("DELETE", "/holds/h4", "", 200);
     c.send("DELETE", "/holds/h4", "", 404);
     c.send("DELETE", "/holds/" + std::string(256, 'x'), "", 400);
-    for (const auto* path : {"/holds", "/holds/h9/confirm"}) {
-        CAPTURE(path);
-        c.send("POST", path, "[", 400);
-        c.send("POST", path, std::string(100, '[') + std::string(100, ']'), 400);
-        c.send("POST", path, R"({"lines": 1, "lines": 1})", 400);
-        c.send("POST", path, "{}", 400, {{"Idempotency-Key", std::string(300, 'k')}});
-        c.send("POST", path, too_large, 413);
-        c.send("POST", path, "{}", 415, {{"Content-Type", "text/plain"}});
-        c.send("POST", path, "{}", 431, many_headers);
-        const auto k = "key-hold-" + std::to_string(++key);
-        c.send("POST", path, "[]", 400, {{"Idempotency-Key", k}});
-        c.send("POST", path, R"({"orderid": "o9"})", 422, {{"Idempotency-Key", k}});
-        raw_connection raw(c.port());
-        REQUIRE(raw.send("POST " + std::string(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\r\n"));
-        const auto a = raw.read_answer();
-        REQUIRE(a);
-        c.check("POST", path, *a, 411);
-    }
     for (const auto* path : {"/holds/h1", "/backorders/TABLE"}) c.send("GET", path, "", 431, many_headers);
     for (const auto* path : {"/holds/h1", "/backorders/TABLE/o7"}) c.send("DELETE", path, "", 431, many_headers);
 
@@ -195,7 +178,7 @@ TEST_CASE("every answer of the service is one its OpenAPI document lists, with a
         c.send("POST", path, "{}", 415, {{"Content-Type", "text/plain"}});
         c.send("POST", path, "{}", 431, many_headers);
         const auto k = "key-" + std::to_string(++key);
-        c.send("POST", path, "{}", 400, {{"Idempotency-Key", k}});
+        c.send("POST", path, "[]", 400, {{"Idempotency-Key", k}});
         c.send("POST", path, R"({"orderid": "o9"})", 422, {{"Idempotency-Key", k}});
         raw_connection raw(c.port());  // a body of no declared length on a connection kept open
         REQUIRE(raw.send("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\r\n"));
