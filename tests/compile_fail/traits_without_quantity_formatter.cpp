@@ -1,7 +1,7 @@
 // allocation — must not compile: traits whose quantity type fmt cannot format.
 // SPDX-License-Identifier: MIT
 // expect-error: quantity_type needs a fmt::formatter
-#include <allocation/allocation.hpp>
+#include "compile_fail/hand_written_ids.hpp"
 
 #include <cstdint>
 
@@ -15,16 +15,6 @@ struct grams {
     auto operator+=(grams o) -> grams& { value += o.value; return *this; }
     auto operator-=(grams o) -> grams& { value -= o.value; return *this; }
 };
-struct traits {
-    using order_id_type = std::int64_t;
-    using sku_type = std::int64_t;
-    using batch_ref_type = std::int64_t;
-    using quantity_type = grams;
-    using date_type = allocation::date;
-};
 }  // namespace
 
-int main() {
-    allocation::basic_product<allocation::warehouse_first, traits> p{allocation::basic_product<allocation::warehouse_first, traits>::sku_type{}};
-    (void)p;
-}
+int main() { compile_fail::make_product<compile_fail::traits<std::int64_t, std::int64_t, std::int64_t, grams>>(); }

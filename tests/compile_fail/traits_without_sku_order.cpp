@@ -1,9 +1,7 @@
 // allocation — must not compile: traits whose SKU type has no operator<.
 // SPDX-License-Identifier: MIT
 // expect-error: sku_type needs operator<
-#include <allocation/allocation.hpp>
-
-#include <cstdint>
+#include "compile_fail/hand_written_ids.hpp"
 
 namespace {
 struct code {
@@ -13,24 +11,8 @@ struct code {
 };
 }  // namespace
 template <>
-struct std::hash<code> {
-    auto operator()(const code& c) const noexcept -> std::size_t { return std::hash<int>{}(c.n); }
-};
+struct std::hash<code> : compile_fail::int_hash<code> {};
 template <>
-struct fmt::formatter<code> : fmt::formatter<int> {
-    auto format(code c, fmt::format_context& ctx) const { return fmt::formatter<int>::format(c.n, ctx); }
-};
-namespace {
-struct traits {
-    using order_id_type = std::int64_t;
-    using sku_type = code;
-    using batch_ref_type = std::int64_t;
-    using quantity_type = allocation::quantity;
-    using date_type = allocation::date;
-};
-}  // namespace
+struct fmt::formatter<code> : compile_fail::int_formatter<code> {};
 
-int main() {
-    allocation::basic_product<allocation::warehouse_first, traits> p{allocation::basic_product<allocation::warehouse_first, traits>::sku_type{}};
-    (void)p;
-}
+int main() { compile_fail::make_product<compile_fail::traits<code>>(); }

@@ -1,9 +1,7 @@
 // allocation — must not compile: traits whose order id type has no validity rule.
 // SPDX-License-Identifier: MIT
 // expect-error: order_id_type needs a validity rule
-#include <allocation/allocation.hpp>
-
-#include <cstdint>
+#include "compile_fail/hand_written_ids.hpp"
 
 namespace {
 struct order {
@@ -12,24 +10,8 @@ struct order {
 };
 }  // namespace
 template <>
-struct std::hash<order> {
-    auto operator()(const order& o) const noexcept -> std::size_t { return std::hash<int>{}(o.n); }
-};
+struct std::hash<order> : compile_fail::int_hash<order> {};
 template <>
-struct fmt::formatter<order> : fmt::formatter<int> {
-    auto format(order o, fmt::format_context& ctx) const { return fmt::formatter<int>::format(o.n, ctx); }
-};
-namespace {
-struct traits {
-    using order_id_type = order;
-    using sku_type = std::int64_t;
-    using batch_ref_type = std::int64_t;
-    using quantity_type = allocation::quantity;
-    using date_type = allocation::date;
-};
-}  // namespace
+struct fmt::formatter<order> : compile_fail::int_formatter<order> {};
 
-int main() {
-    allocation::basic_product<allocation::warehouse_first, traits> p{allocation::basic_product<allocation::warehouse_first, traits>::sku_type{}};
-    (void)p;
-}
+int main() { compile_fail::make_product<compile_fail::traits<std::int64_t, order>>(); }
