@@ -1,13 +1,16 @@
 // allocation benchmarks — Allocate commands per second through the message bus on the SQLite
-// store, every command acknowledged only once committed.
+// store, every command acknowledged only once its commit is durable.
 // SPDX-License-Identifier: MIT
 //
 // Arguments: durability (0 = synchronous=FULL, durable against power loss; 1 = NORMAL, durable
-// against a process crash), then the threads sending commands at once (each on its own SKU, so
-// their commits share transactions: group commit). The database is sqlite_bus.db in the working
-// directory. Counters: items_per_second = Allocate commands acknowledged per second;
-// per_txn = commands per SQLite transaction (the group commit's batch).
-//   cmake --workflow --preset release-bench && build/release-bench/benchmarks/sqlite_bus
+// against a process crash), then the workload (0 = spread: each thread on its own SKU; 1 = hot:
+// every thread on ONE SKU, the flash-sale case), then the threads sending commands at once.
+// The database is sqlite_bus.db in the working directory. Counters: items_per_second = Allocate
+// commands acknowledged per second; per_txn = commands per SQLite transaction (the group
+// commit's batch); failed = commands that did not succeed (per thread).
+//   cmake --preset release-bench && cmake --build build/release-bench --target sqlite_bus
+//   build/release-bench/benchmarks/sqlite_bus
+#include <algorithm>   // max
 #include <cstdint>     // int64_t
 #include <filesystem>  // remove
 #include <memory>      // unique_ptr
@@ -37,7 +40,8 @@ void open_store(const benchmark::State& state) {
     o.durability = state.range(0) == 0 ? sqlite::durability::full : sqlite::durability::normal;
     store = sqlite::store::open(path, o).value();
     bus.emplace(*store, retry_policy{}, [](std::string_view) {});
-    for (int t = 0; t < max_threads; ++t) {
+    const int skus = state.range(1) == 0 ? max_threads : 1;
+    for (int t = 0; t < skus; ++t) {
         // Ten batches per SKU, big enough never to run out.
         for (int b = 0; b < 10; ++b) {
             (void)bus->handle(commands::create_batch{batch_ref{fmt::format("b{}-{}", t, b)}, sku{fmt::format("S{}", t)},
@@ -53,7 +57,8 @@ void close_store(const benchmark::State&) {
 }
 
 void allocate(benchmark::State& state) {
-    const sku code{fmt::format("S{}", state.thread_index())};
+    const bool hot = state.range(1) != 0;
+    const sku code{fmt::format("S{}", hot ? 0 : state.thread_index())};
     std::int64_t n = 0;
     std::int64_t failed = 0;
     for (auto _ : state) {
@@ -74,12 +79,11 @@ void allocate(benchmark::State& state) {
 BENCHMARK(allocate)
     ->Setup(open_store)
     ->Teardown(close_store)
-    ->ArgNames({"normal"})
-    ->Arg(0)
-    ->Arg(1)
+    ->ArgNames({"normal", "hot"})
+    ->ArgsProduct({{0, 1}, {0, 1}})
     ->Threads(1)
-    ->Threads(2)
     ->Threads(16)
+    ->Threads(64)
     ->UseRealTime()
     ->MinTime(2.0);
 
