@@ -5,6 +5,7 @@
 
 #include <algorithm>    // min
 #include <chrono>       // microseconds
+#include <concepts>     // same_as
 #include <cstdint>      // int64_t
 #include <random>       // minstd_rand, random_device, uniform_real_distribution
 #include <cstddef>      // size_t
@@ -268,6 +269,13 @@ public:
         auto attempt_once(F& handler, std::vector<event_type>& raised) -> std::invoke_result_t<F&, uow_type&> {
             auto uow = store_->begin();
             auto r = handler(uow);
+            if constexpr (requires { { uow.settle() } -> std::same_as<result<void>>; }) {
+                // A store that lets products go before their commits are durable: an answer
+                // resting on a commit that failed is tried again.
+                if (auto settled = uow.settle(); !settled) {
+                    if constexpr (requires { r.has_value(); }) r = decltype(r)(settled.error());
+                }
+            }
             raised = uow.collect_new_events();
             return r;
         }

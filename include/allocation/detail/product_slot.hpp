@@ -4,9 +4,11 @@
 #ifndef ALLOCATION_DETAIL_PRODUCT_SLOT_HPP
 #define ALLOCATION_DETAIL_PRODUCT_SLOT_HPP
 
+#include <atomic>              // atomic
 #include <chrono>              // milliseconds
 #include <concepts>            // constructible_from
 #include <condition_variable>  // condition_variable
+#include <cstdint>             // uint64_t
 #include <mutex>               // mutex, unique_lock, lock_guard
 #include <utility>             // forward
 
@@ -58,6 +60,15 @@ public:
 
     /// The product; read or changed only by the slot's holder.
     T product;
+
+    // For a store that lets a product go before its commit is durable (SQLite): the ticket of
+    // the last commit queued with the product and the generation its product was loaded or
+    // checked at, both used by the holder only; and the generation, which the commit leader
+    // increments when a commit made from the product fails (the product is stale then: it is
+    // reloaded, and every commit made from it fails too).
+    std::uint64_t last_ticket = 0;
+    std::uint64_t loaded_generation = 0;
+    std::atomic<std::uint64_t> generation{0};
 
 private:
     std::mutex mutex_;

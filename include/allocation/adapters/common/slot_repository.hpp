@@ -5,6 +5,7 @@
 #define ALLOCATION_ADAPTERS_COMMON_SLOT_REPOSITORY_HPP
 
 #include <cstddef>        // size_t
+#include <cstdint>        // uint64_t
 #include <memory>         // unique_ptr, make_unique
 #include <mutex>          // unique_lock, adopt_lock
 #include <optional>       // optional
@@ -22,6 +23,22 @@ namespace allocation::detail {
 /// A store's slot: a product, or none while the store has not loaded it (or dropped it).
 template <class Product>
 using slot_of_t = product_slot<std::optional<Product>>;
+
+/// Whether a store lets a unit of work's products go as soon as its commit is queued, before it
+/// is durable (`static constexpr bool releases_early = true`, SQLite): the next unit of work then
+/// sees changes that may still fail, so what it saw is noted (a sighting) and checked.
+template <class Store>
+concept releases_early = requires { requires Store::releases_early; };
+
+/// A product a unit of work saw in a store that releases early: its slot, the generation of the
+/// product it saw and the last commit queued with it then. The unit of work's answer rests on
+/// that commit; it holds when the commit is durable and the generation has not changed.
+template <class Slot>
+struct sighting {
+    Slot* slot;
+    std::uint64_t generation;
+    std::uint64_t ticket;
+};
 
 /// What a unit of work has in hand: the slots it holds (until it ends) and the products it
 /// added (moved to the store at commit).
@@ -165,6 +182,7 @@ public:
         ALLOCATION_TRY(present, store_->refresh(*s, key));
         if (!present) return static_cast<product_type*>(nullptr);
         s->product->checkpoint();
+        if constexpr (releases_early<Store>) seen_.push_back({s, s->loaded_generation, s->last_ticket});
         local_.held.push_back(s);
         held.release();
         return &*s->product;
@@ -184,6 +202,18 @@ public:
     /// What the unit of work has in hand.
     [[nodiscard]] auto in_hand() noexcept -> held_products<product_type>& { return local_; }
 
+    /// The products got since the sightings were last cleared (a store that releases early).
+    [[nodiscard]] auto sightings() noexcept -> std::vector<sighting<slot_of_t<product_type>>>& { return seen_; }
+
+    /// Keeps the held products' changes and lets them go; the added ones stay in hand.
+    void release_held() noexcept {
+        for (auto* s : local_.held) {
+            s->product->accept();
+            s->unlock();
+        }
+        local_.held.clear();
+    }
+
     /// Keeps (after a commit) or undoes the held products' changes and lets them go; `drop`
     /// (a failed commit): the slots forget their products, which may be stale.
     void release(bool keep, bool drop) noexcept {
@@ -202,6 +232,7 @@ public:
 private:
     Store* store_;
     held_products<product_type> local_;
+    std::vector<sighting<slot_of_t<product_type>>> seen_;  // a store that releases early only
 };
 
 }  // namespace allocation::detail

@@ -4,6 +4,7 @@
 #ifndef ALLOCATION_ADAPTERS_COMMON_SLOT_UNIT_OF_WORK_HPP
 #define ALLOCATION_ADAPTERS_COMMON_SLOT_UNIT_OF_WORK_HPP
 
+#include <cstddef>   // ptrdiff_t
 #include <optional>  // optional
 #include <string>    // string
 #include <utility>   // exchange, move
@@ -23,6 +24,10 @@ namespace allocation::detail {
 /// - `commit_changes(held_products&, staged_inbox&) -> result<void>`: makes the changes
 ///   durable and visible, or fails changing nothing; it may move added products into new slots
 ///   it holds for the unit of work (appended to `held`);
+/// - in a store that releases early (releases_early), `commit_changes(held_products&,
+///   staged_inbox&, sightings, let_go)` instead: it calls `let_go()` (which keeps the held
+///   products' changes and lets them go) once their writes are queued, then returns when they
+///   are durable or failed; and `settle(sightings) -> result<void>` (see settle());
 /// - `drops_on_failure`: whether a failed commit leaves the held products stale (they are then
 ///   dropped from their slots and reloaded by the next get());
 /// - optionally `find_processed(id)`: the store's inbox; the unit of work then models
@@ -43,7 +48,22 @@ public:
     /// Keeps every change (see the store for its errors; nothing is kept then).
     auto commit() -> result<void> {
         auto& local = products_.in_hand();
-        if (auto r = store_->commit_changes(local, inbox_); !r) {
+        if constexpr (releases_early<Store>) {
+            // The store lets the held products go (let_go) once their writes are queued, then
+            // waits for them to be durable; a failure after that is the store's to repair.
+            const auto before = events_.size();
+            auto r = store_->commit_changes(local, inbox_, products_.sightings(), [&] {
+                for (auto* s : local.held) collect(*s->product);
+                products_.release_held();
+            });
+            products_.sightings().clear();
+            if (!r) {
+                events_.erase(events_.begin() + static_cast<std::ptrdiff_t>(before), events_.end());
+                inbox_.clear();
+                products_.release(false, Store::drops_on_failure);
+                return r;
+            }
+        } else if (auto r = store_->commit_changes(local, inbox_); !r) {
             inbox_.clear();
             products_.release(false, Store::drops_on_failure);
             return r;
@@ -53,6 +73,19 @@ public:
         inbox_.clear();
         products_.release(true, false);
         return success();
+    }
+
+    /// In a store that releases early (releases_early): waits until the commits that the
+    /// products this unit of work saw since its last commit rest on are durable. Errors:
+    /// errc::conflict when one of them failed: an answer given from those products (a refusal,
+    /// which commits nothing) may be wrong, and trying the command again reloads them. The
+    /// message bus calls it after each handler.
+    auto settle() -> result<void>
+        requires releases_early<Store>
+    {
+        auto r = store_->settle(products_.sightings());
+        products_.sightings().clear();
+        return r;
     }
 
     /// Undoes every change not committed. Never fails.

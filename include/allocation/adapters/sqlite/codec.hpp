@@ -1,6 +1,7 @@
 // allocation — SQLite adapter: the codec, how products and events are rows: the conversions
 // of domain values to columns, the statements of the schema, a product's writes from its
-// tracked changes, its load from its rows, and the outbox row's columns.
+// tracked changes (recorded in a write_set, run by the commit leader), its load from its rows,
+// and the outbox row's columns.
 // SPDX-License-Identifier: MIT
 //
 // Everything that knows which product fact goes to which table is here (and in schema.hpp):
@@ -13,12 +14,14 @@
 #include <sqlite3.h>
 
 #include <chrono>       // year_month_day
+#include <cstddef>      // size_t
 #include <cstdint>      // int64_t, uint32_t, uint64_t
 #include <mutex>        // mutex
 #include <optional>     // optional
 #include <string>       // string
 #include <string_view>  // string_view
 #include <utility>      // move, pair
+#include <vector>       // vector
 
 #include <fmt/format.h>
 
@@ -287,19 +290,109 @@ auto load(session& s, const typename Product::sku_type& key, const allocation::d
     return std::optional<Product>(std::move(built));
 }
 
-/// Writes an outbox row with insert_event.
+/// The writes of one commit: statements of the writer session with their arguments, recorded
+/// while the unit of work still holds its products (the product is let go right after) and run
+/// later, in order, by the commit leader in its transaction. A check turns a product changed
+/// underneath into errc::conflict: `one_row` (the version update must change exactly one row)
+/// and `value` (a one-column query must give `expected`: the version of a product only read).
+class write_set {
+public:
+    enum class check : std::uint8_t { done, one_row, value };
+
+    /// Records `st` with its arguments (bound 1, 2, ...): integers, text, optional values (NULL
+    /// when empty) and std::nullopt.
+    template <class... Args>
+    void add(statement session::*st, const Args&... args) {
+        add_checked(st, check::done, 0, args...);
+    }
+    template <class... Args>
+    void add_checked(statement session::*st, check c, std::int64_t expected, const Args&... args) {
+        ops_.push_back({st, static_cast<std::uint32_t>(args_.size()), static_cast<std::uint32_t>(sizeof...(Args)), c,
+                        expected});
+        (push(args), ...);
+    }
+
+    /// Runs every statement on `s`, stopping at the first failure: errc::conflict (a check
+    /// failed, a busy database or a constraint violation), errc::storage_error.
+    auto run(session& s) const -> result<void> {
+        for (const auto& o : ops_) {
+            auto& st = s.*o.st;
+            for (std::uint32_t i = 0; i < o.count; ++i) {
+                const auto& a = args_[o.first + i];
+                const int at = static_cast<int>(i + 1);
+                switch (a.what) {
+                    case kind::null: st.bind_null(at); break;
+                    case kind::integer: st.bind(at, a.n); break;
+                    case kind::text:
+                        st.bind_static(at, std::string_view(text_).substr(static_cast<std::size_t>(a.n), a.size));
+                        break;
+                }
+            }
+            if (o.expect == check::value) {
+                const int rc = st.step();
+                const bool same = rc == SQLITE_ROW && st.int64(0) == o.expected;
+                st.reset();
+                if (rc != SQLITE_ROW && rc != SQLITE_DONE) return write_error(rc);
+                if (!same) return errc::conflict;
+            } else {
+                ALLOCATION_TRYV(done(st.exec()));
+                if (o.expect == check::one_row && sqlite3_changes(s.db.get()) != 1) return errc::conflict;
+            }
+        }
+        return success();
+    }
+
+    [[nodiscard]] auto empty() const noexcept -> bool { return ops_.empty(); }
+    /// The number of statements recorded.
+    [[nodiscard]] auto size() const noexcept -> std::size_t { return ops_.size(); }
+
+private:
+    enum class kind : std::uint8_t { null, integer, text };
+    struct arg {
+        kind what;
+        std::uint32_t size;  // text: its length
+        std::int64_t n;      // integer: the value; text: its offset in text_
+    };
+    struct op {
+        statement session::*st;
+        std::uint32_t first, count;
+        check expect;
+        std::int64_t expected;
+    };
+
+    void push(std::int64_t v) { args_.push_back({kind::integer, 0, v}); }
+    void push(std::string_view v) {
+        args_.push_back({kind::text, static_cast<std::uint32_t>(v.size()), static_cast<std::int64_t>(text_.size())});
+        text_.append(v);
+    }
+    void push(std::nullopt_t) { args_.push_back({kind::null, 0, 0}); }
+    template <class T>
+    void push(const std::optional<T>& v) {
+        if (v) {
+            push(*v);
+        } else {
+            push(std::nullopt);
+        }
+    }
+
+    std::vector<op> ops_;
+    std::vector<arg> args_;
+    std::string text_;  // every text argument, one after the other
+};
+
+/// The column value of an optional identifier.
+template <class Id>
+[[nodiscard]] auto optional_id(const std::optional<Id>& id) -> std::optional<decltype(id_column(*id))> {
+    if (!id) return std::nullopt;
+    return id_column(*id);
+}
+
+/// Records an outbox row (insert_event).
 template <class Traits>
-auto write_outbox_row(session& s, const allocation::detail::basic_outbox_row<Traits>& row) -> result<void> {
-    auto& st = s.insert_event;
-    st.bind(1, std::string_view(row.channel));
-    if (row.order) st.bind(2, id_column(*row.order));
-    if (row.sku) st.bind(3, id_column(*row.sku));
-    if (row.batch) st.bind(4, id_column(*row.batch));
-    st.bind(5, optional_qty(row.qty));
-    st.bind(6, optional_qty(row.qty2));
-    st.bind(7, optional_date_text(row.eta));
-    st.bind(8, row.reason);
-    return done(st.exec());
+void write_outbox_row(write_set& w, const allocation::detail::basic_outbox_row<Traits>& row) {
+    w.add(&session::insert_event, std::string_view(row.channel), optional_id(row.order), optional_id(row.sku),
+          optional_id(row.batch), optional_qty(row.qty), optional_qty(row.qty2), optional_date_text(row.eta),
+          row.reason);
 }
 
 /// The outbox row of a statement selecting `id, channel, orderid, sku, batchref, qty, qty2,
@@ -321,192 +414,124 @@ template <class Traits>
             st.optional_text(8)};
 }
 
-template <class Product>
-void bind_rule(statement& st, int first, const Product& p) {
-    const auto& rule = p.replenishment();
-    st.bind(first, optional_qty(rule.reorder_point));
-    st.bind(first + 1, optional_qty(rule.max_level));
-    st.bind(first + 2, optional_qty(rule.multiple));
-}
 
 template <class Product, class Batch>
-auto insert_batch(session& s, const Product& p, const Batch& b, std::uint32_t position) -> result<void> {
-    auto& st = s.insert_batch;
-    st.bind(1, id_column(b.ref()));
-    st.bind(2, id_column(p.sku()));
-    st.bind(3, qty_int(b.purchased()));
-    st.bind(4, optional_date_text(b.eta()));
-    st.bind(5, optional_date_text(b.expires()));
-    st.bind(6, std::int64_t{position});
-    return done(st.exec());
+void insert_batch(write_set& w, const Product& p, const Batch& b, std::uint32_t position) {
+    w.add(&session::insert_batch, id_column(b.ref()), id_column(p.sku()), qty_int(b.purchased()),
+          optional_date_text(b.eta()), optional_date_text(b.expires()), std::int64_t{position});
 }
 
 template <class Product, class Ref, class Order, class Qty>
-auto insert_allocation(session& s, const Product& p, const Ref& ref, const Order& order, Qty qty) -> result<void> {
-    s.insert_allocation.bind(1, id_column(ref));
-    s.insert_allocation.bind(2, id_column(order));
-    s.insert_allocation.bind(3, qty_int(qty));
-    ALLOCATION_TRYV(done(s.insert_allocation.exec()));
-    s.insert_view.bind(1, id_column(order));
-    s.insert_view.bind(2, id_column(p.sku()));
-    s.insert_view.bind(3, id_column(ref));
-    return done(s.insert_view.exec());
+void insert_allocation(write_set& w, const Product& p, const Ref& ref, const Order& order, Qty qty) {
+    w.add(&session::insert_allocation, id_column(ref), id_column(order), qty_int(qty));
+    w.add(&session::insert_view, id_column(order), id_column(p.sku()), id_column(ref));
 }
 
 template <class Product>
-auto insert_hold(session& s, const Product& p, const typename Product::hold_type& h) -> result<void> {
-    auto& st = s.insert_hold;
-    st.bind(1, id_column(p.sku()));
-    st.bind(2, id_column(h.order));
-    st.bind(3, id_column(h.batch));
-    st.bind(4, qty_int(h.qty));
-    st.bind(5, allocation::detail::stored_time(h.expires_at));
-    st.bind(6, std::int64_t{h.lines});
-    st.bind(7, static_cast<std::int64_t>(h.sequence));
-    return done(st.exec());
+void insert_hold(write_set& w, const Product& p, const typename Product::hold_type& h) {
+    w.add(&session::insert_hold, id_column(p.sku()), id_column(h.order), id_column(h.batch), qty_int(h.qty),
+          allocation::detail::stored_time(h.expires_at), std::int64_t{h.lines}, static_cast<std::int64_t>(h.sequence));
 }
 
 template <class Product>
-auto insert_backorder(session& s, const Product& p, const typename Product::backorder_type& b) -> result<void> {
-    auto& st = s.insert_backorder;
-    st.bind(1, id_column(p.sku()));
-    st.bind(2, id_column(b.order));
-    st.bind(3, qty_int(b.qty));
-    st.bind(4, b.priority);
-    st.bind(5, static_cast<std::int64_t>(b.sequence));
-    return done(st.exec());
+void insert_backorder(write_set& w, const Product& p, const typename Product::backorder_type& b) {
+    w.add(&session::insert_backorder, id_column(p.sku()), id_column(b.order), qty_int(b.qty), std::int64_t{b.priority},
+          static_cast<std::int64_t>(b.sequence));
 }
 
 /// Deletes the row of a hold or a backorder (`st`: delete_hold or delete_backorder).
 template <class Product, class Fact>
-auto delete_fact(statement& st, const Product& p, const Fact& f) -> result<void> {
-    st.bind(1, id_column(p.sku()));
-    st.bind(2, id_column(f.order));
-    st.bind(3, static_cast<std::int64_t>(f.sequence));
-    return done(st.exec());
+void delete_fact(write_set& w, statement session::*st, const Product& p, const Fact& f) {
+    w.add(st, id_column(p.sku()), id_column(f.order), static_cast<std::int64_t>(f.sequence));
 }
 
-/// Writes a product's events to the outbox.
+/// Records a product's events for the outbox.
 template <class Product>
-auto write_events(session& s, const Product& p) -> result<void> {
-    for (const auto& e : p.events()) {
-        ALLOCATION_TRYV(write_outbox_row(s, allocation::detail::to_outbox_row(e)));
-    }
-    return success();
+void write_events(write_set& w, const Product& p) {
+    for (const auto& e : p.events()) write_outbox_row(w, allocation::detail::to_outbox_row(e));
 }
 
-/// Writes a product a unit of work held: its version (checked: errc::conflict when another
-/// writer changed it since it was loaded, also for a product only read) and its tracked
-/// changes, then its events.
+/// Records the writes of a product a unit of work held: its version (checked: errc::conflict
+/// when another writer changed it since it was loaded, also for a product only read) and its
+/// tracked changes, then its events.
 template <class Product>
-auto write_held(session& s, const Product& p) -> result<void> {
+void write_held(write_set& w, const Product& p) {
     using kind = typename Product::change::kind;
+    using check = write_set::check;
     const auto sku = id_column(p.sku());
     const auto changed = !p.changes().empty() || p.replenishment_changed() || p.version() != p.checkpoint_version();
+    const auto loaded = static_cast<std::int64_t>(p.checkpoint_version());
     if (!changed) {
-        ALLOCATION_TRY(stored, query_one(s.product_version, sku, [](const statement& st) { return st.int64(0); }));
-        if (!stored || static_cast<std::uint64_t>(*stored) != p.checkpoint_version()) return errc::conflict;
+        w.add_checked(&session::product_version, check::value, loaded, sku);
     } else {
-        auto& up = s.update_product;
-        up.bind(1, static_cast<std::int64_t>(p.version()));
-        bind_rule(up, 2, p);
-        up.bind(5, sku);
-        up.bind(6, static_cast<std::int64_t>(p.checkpoint_version()));
-        ALLOCATION_TRYV(done(up.exec()));
-        if (sqlite3_changes(s.db.get()) != 1) return errc::conflict;
+        const auto& rule = p.replenishment();
+        w.add_checked(&session::update_product, check::one_row, 0, static_cast<std::int64_t>(p.version()),
+                      optional_qty(rule.reorder_point), optional_qty(rule.max_level), optional_qty(rule.multiple), sku,
+                      loaded);
         for (const auto& c : p.changes()) {
             switch (c.what) {
-                case kind::batch_added: {
-                    ALLOCATION_TRYV(insert_batch(s, p, p.batches()[c.batch], c.batch));
+                case kind::batch_added:
+                    insert_batch(w, p, p.batches()[c.batch], c.batch);
                     break;
-                }
-                case kind::allocated: {
-                    ALLOCATION_TRYV(insert_allocation(s, p, p.batches()[c.batch].ref(), c.order, c.qty));
+                case kind::allocated:
+                    insert_allocation(w, p, p.batches()[c.batch].ref(), c.order, c.qty);
                     break;
-                }
                 case kind::deallocated: {
-                    const auto& b = p.batches()[c.batch];
-                    s.delete_allocation.bind(1, id_column(b.ref()));
-                    s.delete_allocation.bind(2, id_column(c.order));
-                    ALLOCATION_TRYV(done(s.delete_allocation.exec()));
-                    s.delete_view.bind(1, id_column(c.order));
-                    s.delete_view.bind(2, sku);
-                    s.delete_view.bind(3, id_column(b.ref()));
-                    ALLOCATION_TRYV(done(s.delete_view.exec()));
+                    const auto ref = id_column(p.batches()[c.batch].ref());
+                    w.add(&session::delete_allocation, ref, id_column(c.order));
+                    w.add(&session::delete_view, id_column(c.order), sku, ref);
                     break;
                 }
-                case kind::quantity_changed: {
-                    s.update_batch_qty.bind(1, qty_int(c.qty));
-                    s.update_batch_qty.bind(2, id_column(p.batches()[c.batch].ref()));
-                    ALLOCATION_TRYV(done(s.update_batch_qty.exec()));
+                case kind::quantity_changed:
+                    w.add(&session::update_batch_qty, qty_int(c.qty), id_column(p.batches()[c.batch].ref()));
                     break;
-                }
                 case kind::hold_lapsed:
                     break;  // nothing to store: the stored hold has its deadline
-                case kind::hold_placed: {
-                    ALLOCATION_TRYV(insert_hold(s, p, p.tracked_hold(c)));
+                case kind::hold_placed:
+                    insert_hold(w, p, p.tracked_hold(c));
                     break;
-                }
-                case kind::hold_removed: {
-                    ALLOCATION_TRYV(delete_fact(s.delete_hold, p, p.tracked_hold(c)));
+                case kind::hold_removed:
+                    delete_fact(w, &session::delete_hold, p, p.tracked_hold(c));
                     break;
-                }
-                case kind::backorder_added: {
-                    ALLOCATION_TRYV(insert_backorder(s, p, p.tracked_backorder(c)));
+                case kind::backorder_added:
+                    insert_backorder(w, p, p.tracked_backorder(c));
                     break;
-                }
-                case kind::backorder_changed: {
-                    s.update_backorder.bind(1, qty_int(c.qty));
-                    s.update_backorder.bind(2, sku);
-                    s.update_backorder.bind(3, id_column(c.order));
-                    ALLOCATION_TRYV(done(s.update_backorder.exec()));
+                case kind::backorder_changed:
+                    w.add(&session::update_backorder, qty_int(c.qty), sku, id_column(c.order));
                     break;
-                }
-                case kind::backorder_removed: {
-                    ALLOCATION_TRYV(delete_fact(s.delete_backorder, p, p.tracked_backorder(c)));
+                case kind::backorder_removed:
+                    delete_fact(w, &session::delete_backorder, p, p.tracked_backorder(c));
                     break;
-                }
             }
         }
     }
-    return write_events(s, p);
+    write_events(w, p);
 }
 
-/// Writes a new product whole, then its events.
+/// Records the writes of a new product, whole, then its events.
 template <class Product>
-auto write_added(session& s, const Product& p) -> result<void> {
-    auto& ins = s.insert_product;
-    ins.bind(1, id_column(p.sku()));
-    ins.bind(2, static_cast<std::int64_t>(p.version()));
-    bind_rule(ins, 3, p);
-    ALLOCATION_TRYV(done(ins.exec()));
+void write_added(write_set& w, const Product& p) {
+    const auto& rule = p.replenishment();
+    w.add(&session::insert_product, id_column(p.sku()), static_cast<std::int64_t>(p.version()),
+          optional_qty(rule.reorder_point), optional_qty(rule.max_level), optional_qty(rule.multiple));
     std::uint32_t i = 0;
     for (const auto& b : p.batches()) {
-        ALLOCATION_TRYV(insert_batch(s, p, b, i++));
-        for (const auto& e : b.allocations()) {
-            ALLOCATION_TRYV(insert_allocation(s, p, b.ref(), e.order, e.qty));
-        }
+        insert_batch(w, p, b, i++);
+        for (const auto& e : b.allocations()) insert_allocation(w, p, b.ref(), e.order, e.qty);
     }
     if (!p.holds().empty() || p.backorder_count() != 0) {
         const auto facts = p.facts();
-        for (const auto& h : facts.holds) {
-            ALLOCATION_TRYV(insert_hold(s, p, h));
-        }
-        for (const auto& b : facts.backorders) {
-            ALLOCATION_TRYV(insert_backorder(s, p, b));
-        }
+        for (const auto& h : facts.holds) insert_hold(w, p, h);
+        for (const auto& b : facts.backorders) insert_backorder(w, p, b);
     }
-    return write_events(s, p);
+    write_events(w, p);
 }
 
-/// Writes the inbox records of a unit of work.
-inline auto write_inbox(session& s, const allocation::detail::staged_inbox& inbox) -> result<void> {
+/// Records the inbox records of a unit of work.
+inline void write_inbox(write_set& w, const allocation::detail::staged_inbox& inbox) {
     for (const auto& [id, text] : inbox.entries()) {
-        s.insert_inbox.bind(1, std::string_view(id));
-        s.insert_inbox.bind(2, std::string_view(text));
-        ALLOCATION_TRYV(done(s.insert_inbox.exec()));
+        w.add(&session::insert_inbox, std::string_view(id), std::string_view(text));
     }
-    return success();
 }
 
 }  // namespace allocation::sqlite::detail

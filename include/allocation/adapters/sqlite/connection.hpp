@@ -51,6 +51,10 @@ public:
     void bind(int i, std::string_view v) noexcept {
         sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     }
+    /// Binds text that stays valid and unchanged until the statement is reset.
+    void bind_static(int i, std::string_view v) noexcept {
+        sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    }
     void bind_null(int i) noexcept { sqlite3_bind_null(stmt_.get(), i); }
     void bind(int i, const std::optional<std::int64_t>& v) noexcept {
         if (v) {

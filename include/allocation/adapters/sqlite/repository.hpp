@@ -36,7 +36,8 @@ namespace detail {
 /// The products an SQLite store caches, in slots, and the SKUs owning batch references: the
 /// hooks its repository calls (see slot_repository), served from the cache and checked against
 /// the database. The store (`Store`, a friend) gives `read(f)` (a read on its reader session),
-/// `maker()` (its product factory) and `lock_timeout()`. A product is never reloaded but when
+/// `maker()` (its product factory), `lock_timeout()` and `pending(slot)` (whether a commit
+/// queued with the product is not decided yet). A product is never reloaded but when
 /// its stored version differs: its thousands of allocations stay in memory between commands.
 /// Thread-safe.
 /// @tparam Store the store.
@@ -50,12 +51,13 @@ class product_cache {
     using slot = allocation::detail::slot_of_t<Product>;
 
 public:
-    /// Drops every cached product: the next get() of each reloads it.
+    /// Drops every cached product that no unit of work holds and no queued commit changes: the
+    /// next get() of each reloads it.
     void clear_cache() {
-        map_.exclusive([](auto& slots, auto&) {
+        map_.exclusive([this](auto& slots, auto&) {
             for (auto& [key, s] : slots) {
                 std::unique_lock held(*s, std::try_to_lock);
-                if (held.owns_lock()) s->product.reset();
+                if (held.owns_lock() && !store().pending(*s)) s->product.reset();
             }
         });
     }
@@ -75,15 +77,21 @@ protected:
         return map_.find_or_make(key);
     }
     // Checks the cached product's version in the database (one indexed read) and reloads it only
-    // when another process changed it.
+    // when another process changed it, or when a failed commit made it stale. A product with
+    // commits still queued is ahead of the database: it is taken as it is (its queued commits
+    // and the next one check the version chain when they are written).
     auto refresh(slot& s, const sku_type& key) -> result<bool> {
+        const auto generation = s.generation.load();
+        const bool current = s.product && s.loaded_generation == generation;
+        if (current && store().pending(s)) return true;
         ALLOCATION_TRY(version, stored_version(key));
         if (!version) return false;
-        if (!s.product || s.product->version() != *version) {
+        if (!current || s.product->version() != *version) {
             ALLOCATION_TRY(loaded, store().read([&](session& r) { return load<Product>(r, key, store().maker()); }));
             if (!loaded) return false;
             s.product = std::move(loaded);
         }
+        s.loaded_generation = generation;
         return true;
     }
     auto owner_of(const batch_ref_type& ref) -> result<std::optional<sku_type>> {
@@ -106,6 +114,7 @@ protected:
             const bool locked = s->try_lock();
             if (locked && !s->product) {
                 s->product = std::move(*p);
+                s->loaded_generation = s->generation.load();
                 local.held.push_back(s);  // let go with the held products
             } else {
                 if (locked) s->unlock();

@@ -5,19 +5,27 @@
 //
 // How a command runs:
 // - get(sku) locks the product's slot in this store (one unit of work of this process holds a
-//   product at a time; a second waits up to options::lock_timeout, then errc::conflict), checks
-//   the product's version in the database (`SELECT version`, one indexed read) and reloads the
-//   product only when another process changed it. A product is never reloaded otherwise: its
-//   thousands of allocations stay in memory between commands.
-// - commit() queues the unit of work's write set. The first committer to find no leader writes
-//   every queued set in one `BEGIN IMMEDIATE ... COMMIT`, each set in its own SAVEPOINT so that
-//   one conflicting set fails alone, then wakes the others: one fsync for the whole group.
+//   product at a time; a second waits up to options::lock_timeout, then errc::conflict). A product
+//   with no commit in flight has its version checked in the database (`SELECT version`, one
+//   indexed read) and is reloaded only when another process changed it; one with commits in
+//   flight is ahead of the database and taken as it is. A product is never reloaded otherwise:
+//   its thousands of allocations stay in memory between commands.
+// - commit() records the unit of work's writes, queues them under the next ticket and lets the
+//   products go at once (early lock release): the next command on a hot product runs while this
+//   one waits for the disk. The first waiter to find no leader writes every queued set in ticket
+//   order in one `BEGIN IMMEDIATE ... COMMIT`, each set in its own SAVEPOINT so that one failing
+//   set fails alone, then wakes the others: one fsync for the whole group, and each command is
+//   answered only once the transaction holding it is durable (acknowledged means durable).
 // - Each set: `UPDATE products SET version = ? WHERE sku = ? AND version = <loaded>` (no row:
 //   errc::conflict), then the tracked changes (batches, allocations, the allocations_view read
 //   model), the events (outbox) and the inbox records. A product read but not changed has its
 //   version checked too, so a read-only answer is never given from a stale product.
-// - A failed commit rolls the products back and drops them from the cache; the message bus
-//   retries errc::conflict and the retry reloads.
+// - A set that fails makes its products stale (their slot's generation moves on): every later
+//   set made from them fails with errc::conflict without being written, whatever the versions
+//   say (another process may have written the same version number meanwhile), and their next
+//   get() reloads them. An answer that commits nothing (a refusal) is given only once the
+//   commits it saw are durable (slot_unit_of_work::settle(), which the message bus calls). The
+//   message bus retries errc::conflict and the retry reloads.
 // Two connections per file: a writer (the commit leader, the relay) and a
 // reader (version checks, loads, inbox and view look-ups), so reads never wait for an fsync.
 // Other processes may open the same file: SQLite's write lock serialises their transactions
@@ -102,6 +110,8 @@ class basic_store : public allocation::detail::store_base<basic_store<Product>, 
                     public detail::group_commit<basic_store<Product>, Product> {
 public:
     using unit_of_work_type = allocation::detail::slot_unit_of_work<basic_store>;
+    /// A unit of work's products are let go as soon as its commit is queued (see group_commit).
+    static constexpr bool releases_early = true;
 
     /// Opens (creating when absent) the database at `path` (a file path, `:memory:` or an SQLite
     /// URI), switches it to WAL and migrates its schema.

@@ -2,19 +2,25 @@
 // order lines through the message bus on a database file and prints each acknowledged result.
 // SPDX-License-Identifier: MIT
 //
-// usage: allocation-sqlite-writer <db> <tag> <first> <count> [full|normal]
+// usage: allocation-sqlite-writer <db> <tag> <first> <count> [full|normal] [threads]
 // Allocates the orders <tag>-<n> for n = first, first + 1, ... (count 0: until killed), each on
-// a SKU and quantity derived from n, with the message id m-<tag>-<n>, and prints one line per
-// command once the bus has answered (the commit is then durable):
+// a SKU and quantity derived from n, with the message id m-<tag>-<n>, from `threads` threads at
+// once (default 1; thread t sends every threads-th order from first + t), and prints one line
+// per command once the bus has answered (the commit is then durable):
 //   ack <order> <sku> <qty> <batch>   allocated
 //   oos <order> <sku> <qty>           out of stock
 //   err <order> <message>             any other error
 // and at the end `conflicts <n>`: commits that met errc::conflict (each retried).
 #include <unistd.h>  // write
 
+#include <algorithm>  // max
+
 #include <cstdint>  // uint64_t
 #include <cstdlib>  // strtoll
+#include <mutex>    // mutex, lock_guard
 #include <string>   // string
+#include <thread>   // thread
+#include <vector>   // vector
 
 #include <fmt/format.h>
 
@@ -24,6 +30,8 @@
 namespace {
 
 void say(const std::string& line) {
+    static std::mutex one_line_at_a_time;
+    const std::lock_guard lock(one_line_at_a_time);
     const char* p = line.data();
     auto left = line.size();
     while (left > 0) {
@@ -64,22 +72,29 @@ int main(int argc, char** argv) {
     auto& store = *opened.value();
     auto bus = bootstrap(store, bootstrap_options{.retry = {.attempts = 20, .backoff = std::chrono::microseconds{20}},
                                                   .log = [](std::string_view) {}});
-    static const char* const skus[] = {"LAMP", "DESK", "CHAIR"};
-    for (auto n = first; count == 0 || n < first + count; ++n) {
-        const auto h = mix(static_cast<std::uint64_t>(n));
-        commands::allocate cmd{order_id{fmt::format("{}-{}", tag, n)}, sku{skus[h % 3]},
-                               quantity{static_cast<std::int64_t>(1 + (h >> 8) % 5)}};
-        cmd.message_id = fmt::format("m-{}-{}", tag, n);
-        auto r = bus.handle(cmd);
-        while (!r && r.error() == errc::conflict) r = bus.handle(cmd);
-        if (r) {
-            say(fmt::format("ack {} {} {} {}\n", cmd.order, cmd.sku, cmd.qty, r.value()));
-        } else if (r.error() == errc::out_of_stock) {
-            say(fmt::format("oos {} {} {}\n", cmd.order, cmd.sku, cmd.qty));
-        } else {
-            say(fmt::format("err {} {}\n", cmd.order, r.error().message()));
+    const auto threads = argc > 6 ? std::max(1LL, std::strtoll(argv[6], nullptr, 10)) : 1LL;
+    const auto send = [&](long long t) {
+        static const char* const skus[] = {"LAMP", "DESK", "CHAIR"};
+        for (auto n = first + t; count == 0 || n < first + count; n += threads) {
+            const auto h = mix(static_cast<std::uint64_t>(n));
+            commands::allocate cmd{order_id{fmt::format("{}-{}", tag, n)}, sku{skus[h % 3]},
+                                   quantity{static_cast<std::int64_t>(1 + (h >> 8) % 5)}};
+            cmd.message_id = fmt::format("m-{}-{}", tag, n);
+            auto r = bus.handle(cmd);
+            while (!r && r.error() == errc::conflict) r = bus.handle(cmd);
+            if (r) {
+                say(fmt::format("ack {} {} {} {}\n", cmd.order, cmd.sku, cmd.qty, r.value()));
+            } else if (r.error() == errc::out_of_stock) {
+                say(fmt::format("oos {} {} {}\n", cmd.order, cmd.sku, cmd.qty));
+            } else {
+                say(fmt::format("err {} {}\n", cmd.order, r.error().message()));
+            }
         }
-    }
+    };
+    std::vector<std::thread> senders;
+    for (long long t = 1; t < threads; ++t) senders.emplace_back(send, t);
+    send(0);
+    for (auto& t : senders) t.join();
     say(fmt::format("conflicts {}\n", store.conflicts()));
     return 0;
 }
