@@ -133,6 +133,15 @@ auto batch_in(const json& product, const std::string& ref) -> json {
     return nullptr;
 }
 
+/// The batchref of the first entry of list `field` of an answer's body, or "" (never throws: for
+/// client threads).
+auto first_batchref(const std::string& body, const char* field) -> std::string {
+    const auto j = json::parse(body, nullptr, false);
+    if (!j.is_object() || !j.contains(field) || !j[field].is_array() || j[field].empty()) return "";
+    const auto& first = j[field][0];
+    return first.is_object() && first.contains("batchref") && first["batchref"].is_string() ? first["batchref"].get<std::string>() : "";
+}
+
 auto confirm_path(const std::string& order) -> std::string { return "/holds/" + order + "/confirm"; }
 
 /// True (and says so) when redis-server is not installed: a test of Redis channels is skipped.
@@ -162,28 +171,28 @@ TEST_CASE("a hold is placed whole in the batch the strategy prefers, read back, 
     REQUIRE(svc.post("/add_batch", batch("tables", "TABLE", 5)).status == 201);
 
     const auto request = hold_request("o1", json::array({item("LAMP", 4), item("TABLE", 1), item("LAMP", 3)}), 600);
-    const auto first = svc.post("/holds", request);
+    auto first = svc.post("/holds", request);
     CHECK(first.status == 201);
     CHECK(first.data["orderid"] == "o1");
     CHECK(parse_utc(first.data["expires_at"]));
     CHECK(sorted(first.data["lines"]) == sorted(json::array({placed_line("LAMP", 7, "in-stock"), placed_line("TABLE", 1, "tables")})));
     CHECK(first.data.size() == 3);
 
-    const auto read = svc.get("/holds/o1");
+    auto read = svc.get("/holds/o1");
     CHECK(read.status == 200);
     CHECK(read.data == first.data);
 
-    const auto again = svc.post("/holds", request);
+    auto again = svc.post("/holds", request);
     CHECK(again.status == 200);
     CHECK(again.data == first.data);
     CHECK(batch_in(svc.get("/products/LAMP").data, "in-stock")["held"] == 7);  // held once
 
     // 3 left unheld in the warehouse: a line of 5 is held whole in the earliest shipment.
-    const auto second = svc.post("/holds", hold_request("o2", json::array({item("LAMP", 5)}), 600));
+    auto second = svc.post("/holds", hold_request("o2", json::array({item("LAMP", 5)}), 600));
     CHECK(second.status == 201);
     CHECK(second.data["lines"] == json::array({placed_line("LAMP", 5, "early")}));
 
-    const auto never = svc.get("/holds/o3");
+    auto never = svc.get("/holds/o3");
     CHECK(never.status == 404);
     CHECK_FALSE(never.message().empty());
     CHECK(svc.get("/allocations/o1").status == 404);  // a hold is not an allocation
@@ -194,23 +203,23 @@ TEST_CASE("a hold of which one line cannot be held is refused 409 and holds noth
     REQUIRE(svc.post("/add_batch", batch("lamps", "LAMP", 10)).status == 201);
     REQUIRE(svc.post("/add_batch", batch("small", "TABLE", 2)).status == 201);
     REQUIRE(svc.post("/add_batch", batch("large", "TABLE", 3, "2011-01-02")).status == 201);
-    const auto lamps_before = svc.get("/products/LAMP").body;
-    const auto tables_before = svc.get("/products/TABLE").body;
+    auto lamps_before = svc.get("/products/LAMP").body;
+    auto tables_before = svc.get("/products/TABLE").body;
 
     SUBCASE("a line larger than every batch, although the SKU has enough in total") {
-        const auto a = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 2), item("TABLE", 4)}), 600));
+        auto a = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 2), item("TABLE", 4)}), 600));
         CHECK(a.status == 409);
         CHECK_FALSE(a.message().empty());
     }
     SUBCASE("a line larger than the stock") {
-        const auto a = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 11)}), 600));
+        auto a = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 11)}), 600));
         CHECK(a.status == 409);
         CHECK_FALSE(a.message().empty());
     }
     SUBCASE("a line whose stock is held by another order") {
         REQUIRE(svc.post("/holds", hold_request("other", json::array({item("TABLE", 3)}), 600)).status == 201);
-        const auto held = svc.get("/products/TABLE").body;
-        const auto a = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 1), item("TABLE", 3)}), 600));
+        auto held = svc.get("/products/TABLE").body;
+        auto a = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 1), item("TABLE", 3)}), 600));
         CHECK(a.status == 409);
         CHECK(svc.get("/products/TABLE").body == held);
         CHECK(svc.get("/products/LAMP").body == lamps_before);
@@ -218,7 +227,7 @@ TEST_CASE("a hold of which one line cannot be held is refused 409 and holds noth
         return;
     }
     SUBCASE("an unknown SKU") {
-        const auto a = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 1), item("SOFA", 1)}), 600));
+        auto a = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 1), item("SOFA", 1)}), 600));
         CHECK(a.status == 400);
         CHECK(a.data == json{{"message", "Invalid sku SOFA"}});
     }
@@ -232,11 +241,11 @@ TEST_CASE("other lines for an order with a live hold are refused 409 and the liv
     service svc;
     REQUIRE(svc.post("/add_batch", batch("lamps", "LAMP", 10)).status == 201);
     REQUIRE(svc.post("/add_batch", batch("tables", "TABLE", 10)).status == 201);
-    const auto first = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 2)}), 600));
+    auto first = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 2)}), 600));
     REQUIRE(first.status == 201);
     for (const auto& lines : {json::array({item("LAMP", 3)}), json::array({item("TABLE", 1)}), json::array({item("LAMP", 2), item("TABLE", 1)})}) {
         CAPTURE(lines.dump());
-        const auto a = svc.post("/holds", hold_request("o1", lines, 600));
+        auto a = svc.post("/holds", hold_request("o1", lines, 600));
         CHECK(a.status == 409);
         CHECK_FALSE(a.message().empty());
     }
@@ -248,12 +257,12 @@ TEST_CASE("other lines for an order with a live hold are refused 409 and the liv
 TEST_CASE("ttl defaults to 900 seconds and must be a whole number of seconds from 1 to 86400") {
     service svc;
     REQUIRE(svc.post("/add_batch", batch("lamps", "LAMP", 10)).status == 201);
-    const auto before = svc.get("/products/LAMP").body;
+    auto before = svc.get("/products/LAMP").body;
     for (const json& ttl : {json(0), json(86401), json(1.5), json("10"), json(-1), json(true), json::array({10})}) {
         CAPTURE(ttl.dump());
         auto body = hold_request("o1", json::array({item("LAMP", 1)}));
         body["ttl"] = ttl;
-        const auto a = svc.post("/holds", body);
+        auto a = svc.post("/holds", body);
         CHECK(a.status == 400);
         CHECK_FALSE(a.message().empty());
     }
@@ -261,7 +270,7 @@ TEST_CASE("ttl defaults to 900 seconds and must be a whole number of seconds fro
     CHECK(svc.get("/holds/o1").status == 404);
 
     const auto sent = wall_clock::now();
-    const auto by_default = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 1)})));
+    auto by_default = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 1)})));
     const auto answered = wall_clock::now();
     REQUIRE(by_default.status == 201);
     const auto expires = parse_utc(by_default.data["expires_at"]);
@@ -269,7 +278,7 @@ TEST_CASE("ttl defaults to 900 seconds and must be a whole number of seconds fro
     CHECK(*expires >= sent + 900s - 2s);
     CHECK(*expires <= answered + 900s + 2s);
 
-    const auto longest = svc.post("/holds", hold_request("o2", json::array({item("LAMP", 1)}), 86400));
+    auto longest = svc.post("/holds", hold_request("o2", json::array({item("LAMP", 1)}), 86400));
     REQUIRE(longest.status == 201);
     const auto far = parse_utc(longest.data["expires_at"]);
     REQUIRE(far);
@@ -282,8 +291,8 @@ TEST_CASE("malformed hold and confirm requests are answered 4xx with a JSON mess
     service svc;
     REQUIRE(svc.post("/add_batch", batch("lamps", "LAMP", 10)).status == 201);
     REQUIRE(svc.post("/holds", hold_request("live", json::array({item("LAMP", 2)}), 600)).status == 201);
-    const auto before = svc.get("/products/LAMP").body;
-    const auto live = svc.get("/holds/live").body;
+    auto before = svc.get("/products/LAMP").body;
+    auto live = svc.get("/holds/live").body;
     const std::string long_id(10'000, 'x');
 
     struct bad_request {
@@ -324,7 +333,7 @@ TEST_CASE("malformed hold and confirm requests are answered 4xx with a JSON mess
     };
     for (const auto& t : table) {
         CAPTURE(t.what);
-        const auto a = svc.post(t.path, t.body);
+        auto a = svc.post(t.path, t.body);
         CHECK(a.status == t.status);
         CHECK_FALSE(a.message().empty());
     }
@@ -371,27 +380,27 @@ TEST_CASE("confirming a hold without lines allocates all of it in the held batch
     REQUIRE(svc.post("/add_batch", batch("in-stock", "LAMP", 3)).status == 201);
     REQUIRE(svc.post("/add_batch", batch("shipment", "LAMP", 10, "2011-01-02")).status == 201);
     REQUIRE(svc.post("/add_batch", batch("tables", "TABLE", 5)).status == 201);
-    const auto hold = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 5), item("TABLE", 2)}), 600));
+    auto hold = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 5), item("TABLE", 2)}), 600));
     REQUIRE(hold.status == 201);
     REQUIRE(sorted(hold.data["lines"]) == sorted(json::array({placed_line("LAMP", 5, "shipment"), placed_line("TABLE", 2, "tables")})));
     // Stock in the warehouse frees up: the confirm still allocates where the hold was.
     REQUIRE(svc.post("/change_batch_quantity", json{{"batchref", "in-stock"}, {"qty", 10}}).status == 200);
 
-    const auto c = svc.post(confirm_path("o1"), json::object());
+    auto c = svc.post(confirm_path("o1"), json::object());
     CHECK(c.status == 202);
     CHECK(c.data["orderid"] == "o1");
     CHECK(sorted(c.data["allocations"]) == sorted(json::array({placed_line("LAMP", 5, "shipment"), placed_line("TABLE", 2, "tables")})));
     CHECK(sorted(svc.get("/allocations/o1").data) == sorted({allocation_row("LAMP", "shipment"), allocation_row("TABLE", "tables")}));
     CHECK(allocated.wait_for_all({line_event("o1", "LAMP", 5, "shipment"), line_event("o1", "TABLE", 2, "tables")}, 5s));
 
-    const auto lamp = svc.get("/products/LAMP").data;
+    auto lamp = svc.get("/products/LAMP").data;
     CHECK(batch_in(lamp, "shipment")["allocated"] == 5);
     CHECK(batch_in(lamp, "shipment")["held"] == 0);
     CHECK(batch_in(lamp, "shipment")["available"] == 5);
     CHECK(lamp["available"] == 15);
     CHECK(svc.get("/holds/o1").status == 404);
 
-    const auto again = svc.post(confirm_path("o1"), json::object());
+    auto again = svc.post(confirm_path("o1"), json::object());
     CHECK(again.status == 202);
     CHECK(again.data == c.data);
     CHECK(svc.get("/products/LAMP").data["available"] == 15);  // not allocated twice
@@ -409,23 +418,23 @@ TEST_CASE("a partial confirm allocates what it names and releases the rest of th
     REQUIRE(svc.get("/products/LAMP").data["available"] == 3);
 
     const json confirm{{"lines", json::array({item("LAMP", 3)})}};
-    const auto c = svc.post(confirm_path("o1"), confirm);
+    auto c = svc.post(confirm_path("o1"), confirm);
     CHECK(c.status == 202);
     CHECK(c.data == json{{"orderid", "o1"}, {"allocations", json::array({placed_line("LAMP", 3, "lamps")})}});
     CHECK(svc.get("/allocations/o1").data == json::array({allocation_row("LAMP", "lamps")}));
     CHECK(allocated.wait_for(line_event("o1", "LAMP", 3, "lamps"), 5s));
 
-    const auto lamp = svc.get("/products/LAMP").data;
+    auto lamp = svc.get("/products/LAMP").data;
     CHECK(batch_in(lamp, "lamps")["allocated"] == 3);
     CHECK(batch_in(lamp, "lamps")["held"] == 0);
     CHECK(lamp["available"] == 7);  // the 4 not confirmed are free again
-    const auto table = svc.get("/products/TABLE").data;
+    auto table = svc.get("/products/TABLE").data;
     CHECK(batch_in(table, "tables")["held"] == 0);
     CHECK(table["available"] == 4);  // a line not named is not confirmed
     CHECK(svc.get("/holds/o1").status == 404);
     CHECK(svc.post("/allocate", line("o2", "LAMP", 7)).status == 202);
 
-    const auto again = svc.post(confirm_path("o1"), confirm);
+    auto again = svc.post(confirm_path("o1"), confirm);
     CHECK(again.status == 202);
     CHECK(again.data == c.data);
     CHECK(batch_in(svc.get("/products/LAMP").data, "lamps")["allocated"] == 10);
@@ -435,13 +444,13 @@ TEST_CASE("a confirm above the held quantity or of a SKU not held is refused 409
     service svc;
     REQUIRE(svc.post("/add_batch", batch("lamps", "LAMP", 10)).status == 201);
     REQUIRE(svc.post("/add_batch", batch("tables", "TABLE", 10)).status == 201);
-    const auto hold = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 5)}), 600));
+    auto hold = svc.post("/holds", hold_request("o1", json::array({item("LAMP", 5)}), 600));
     REQUIRE(hold.status == 201);
-    const auto before = svc.get("/products/LAMP").body;
+    auto before = svc.get("/products/LAMP").body;
     for (const auto& body : {json{{"lines", json::array({item("LAMP", 6)})}}, json{{"lines", json::array({item("TABLE", 1)})}},
                              json{{"lines", json::array({item("LAMP", 1), item("TABLE", 1)})}}}) {
         CAPTURE(body.dump());
-        const auto a = svc.post(confirm_path("o1"), body);
+        auto a = svc.post(confirm_path("o1"), body);
         CHECK(a.status == 409);
         CHECK_FALSE(a.message().empty());
     }
@@ -449,13 +458,13 @@ TEST_CASE("a confirm above the held quantity or of a SKU not held is refused 409
     CHECK(svc.get("/products/LAMP").body == before);
     CHECK(svc.get("/allocations/o1").status == 404);
 
-    const auto unknown = svc.post(confirm_path("nobody"), json::object());
+    auto unknown = svc.post(confirm_path("nobody"), json::object());
     CHECK(unknown.status == 404);
     CHECK_FALSE(unknown.message().empty());
     CHECK(svc.get("/allocations/nobody").status == 404);
 
     // The full quantity is still confirmable.
-    const auto c = svc.post(confirm_path("o1"), json{{"lines", json::array({item("LAMP", 5)})}});
+    auto c = svc.post(confirm_path("o1"), json{{"lines", json::array({item("LAMP", 5)})}});
     CHECK(c.status == 202);
     CHECK(c.data["allocations"] == json::array({placed_line("LAMP", 5, "lamps")}));
 }
@@ -466,15 +475,15 @@ TEST_CASE("a hold past its deadline is confirmed 410, right after it and after h
     channel_log expired;
     auto listener = svc.listen("hold_expired", expired);
     REQUIRE(svc.post("/add_batch", batch("lamps", "LAMP", 10)).status == 201);
-    const auto hold = place_hold(svc, "o1", json::array({item("LAMP", 4)}), 1);
+    auto hold = place_hold(svc, "o1", json::array({item("LAMP", 4)}), 1);
     std::this_thread::sleep_for(until(hold.over + 20ms));
-    const auto right_after = svc.post(confirm_path("o1"), json::object());
+    auto right_after = svc.post(confirm_path("o1"), json::object());
     CHECK(right_after.status == 410);
     CHECK_FALSE(right_after.message().empty());
     CHECK(svc.get("/holds/o1").status == 404);
 
     REQUIRE(expired.wait_for(line_event("o1", "LAMP", 4, "lamps"), until(hold.over + 5s + 500ms)));
-    const auto later = svc.post(confirm_path("o1"), json::object());
+    auto later = svc.post(confirm_path("o1"), json::object());
     CHECK(later.status == 410);
     CHECK_FALSE(later.message().empty());
     CHECK(svc.get("/allocations/o1").status == 404);
@@ -493,7 +502,7 @@ TEST_CASE("releasing a hold answers what was released, publishes hold_released a
     REQUIRE(svc.post("/holds", hold_request("o1", json::array({item("LAMP", 6), item("TABLE", 2)}), 600)).status == 201);
     REQUIRE(svc.post("/allocate", line("o2", "TABLE", 1)).status == 409);
 
-    const auto r = svc.request("DELETE", "/holds/o1");
+    auto r = svc.request("DELETE", "/holds/o1");
     CHECK(r.status == 200);
     CHECK(r.data["orderid"] == "o1");
     CHECK(sorted(r.data["released"]) == sorted(json::array({placed_line("LAMP", 6, "lamps"), placed_line("TABLE", 2, "tables")})));
@@ -503,7 +512,7 @@ TEST_CASE("releasing a hold answers what was released, publishes hold_released a
     CHECK(batch_in(svc.get("/products/TABLE").data, "tables")["held"] == 0);
     CHECK(svc.post("/allocate", line("o2", "TABLE", 2)).status == 202);
 
-    const auto again = svc.request("DELETE", "/holds/o1");
+    auto again = svc.request("DELETE", "/holds/o1");
     CHECK(again.status == 404);
     CHECK_FALSE(again.message().empty());
     CHECK(svc.request("DELETE", "/holds/nobody").status == 404);
@@ -520,7 +529,7 @@ TEST_CASE("hold_placed is published for each line of a hold with its expires_at"
     auto listener = svc.listen("hold_placed", placed);
     REQUIRE(svc.post("/add_batch", batch("lamps", "LAMP", 10)).status == 201);
     REQUIRE(svc.post("/add_batch", batch("tables", "TABLE", 10)).status == 201);
-    const auto hold = place_hold(svc, "o1", json::array({item("LAMP", 2), item("TABLE", 1), item("LAMP", 1)}), 600);
+    auto hold = place_hold(svc, "o1", json::array({item("LAMP", 2), item("TABLE", 1), item("LAMP", 1)}), 600);
     const auto& expires_at = hold.reply.data["expires_at"];
     CHECK(placed.wait_for_all({{{"orderid", "o1"}, {"sku", "LAMP"}, {"qty", 3}, {"batchref", "lamps"}, {"expires_at", expires_at}},
                                {{"orderid", "o1"}, {"sku", "TABLE"}, {"qty", 1}, {"batchref", "tables"}, {"expires_at", expires_at}}},
@@ -539,29 +548,29 @@ TEST_CASE("at expires_at the held stock is free to allocations and other holds a
     channel_log expired;
     auto listener = svc.listen("hold_expired", expired);
     REQUIRE(svc.post("/add_batch", batch("lamps", "LAMP", 10)).status == 201);
-    const auto hold = place_hold(svc, "o1", json::array({item("LAMP", 10)}), 1);
+    auto hold = place_hold(svc, "o1", json::array({item("LAMP", 10)}), 1);
     const auto expires = parse_utc(hold.reply.data["expires_at"]);
     REQUIRE(expires);
     CHECK(*expires <= wall_clock::now() + 2s);  // ttl 1 rounded to the second at most
-    const auto held = svc.get("/products/LAMP").data;
+    auto held = svc.get("/products/LAMP").data;
     CHECK(batch_in(held, "lamps")["held"] == 10);
     CHECK(held["available"] == 0);
     CHECK(svc.post("/allocate", line("early", "LAMP", 1)).status == 409);
 
     std::this_thread::sleep_for(until(hold.over + 20ms));
     // At once: no sweep needed, whatever asks first.
-    const auto product = svc.get("/products/LAMP").data;
+    auto product = svc.get("/products/LAMP").data;
     CHECK(batch_in(product, "lamps")["held"] == 0);
     CHECK(batch_in(product, "lamps")["available"] == 10);
     CHECK(product["available"] == 10);
     CHECK(svc.post("/allocate", line("o2", "LAMP", 4)).data == json{{"batchref", "lamps"}});
-    const auto other = svc.post("/holds", hold_request("o3", json::array({item("LAMP", 6)}), 600));
+    auto other = svc.post("/holds", hold_request("o3", json::array({item("LAMP", 6)}), 600));
     CHECK(other.status == 201);
     CHECK(other.data["lines"] == json::array({placed_line("LAMP", 6, "lamps")}));
     CHECK(svc.get("/holds/o1").status == 404);
 
     CHECK(expired.wait_for(line_event("o1", "LAMP", 10, "lamps"), until(hold.over + 5s + 500ms)));
-    const auto after = svc.get("/products/LAMP").data;
+    auto after = svc.get("/products/LAMP").data;
     CHECK(batch_in(after, "lamps")["allocated"] == 4);
     CHECK(batch_in(after, "lamps")["held"] == 6);
     CHECK(after["available"] == 0);
@@ -578,7 +587,7 @@ TEST_CASE("GET /products shows each batch's held quantity and counts only live h
     REQUIRE(svc.post("/add_batch", batch("in-stock", "LAMP", 10)).status == 201);
     REQUIRE(svc.post("/add_batch", batch("shipment", "LAMP", 20, "2011-01-02")).status == 201);
     REQUIRE(svc.post("/allocate", line("a1", "LAMP", 3)).status == 202);
-    const auto shortlived = place_hold(svc, "h-short", json::array({item("LAMP", 2)}), 1);
+    auto shortlived = place_hold(svc, "h-short", json::array({item("LAMP", 2)}), 1);
     REQUIRE(svc.post("/holds", hold_request("h-long", json::array({item("LAMP", 4)}), 600)).status == 201);
     REQUIRE(svc.post("/holds", hold_request("h-ship", json::array({item("LAMP", 15)}), 600)).status == 201);
 
@@ -608,7 +617,7 @@ TEST_CASE("an order with policy partial takes what there is, split over batches,
     add_sold_out(svc, "TABLE");
     REQUIRE(svc.post("/add_batch", batch("chairs", "CHAIR", 10)).status == 201);
 
-    const auto a = svc.post("/orders", order_request("o1", json::array({item("LAMP", 10), item("TABLE", 1), item("CHAIR", 2)}), "partial"));
+    auto a = svc.post("/orders", order_request("o1", json::array({item("LAMP", 10), item("TABLE", 1), item("CHAIR", 2)}), "partial"));
     CHECK(a.status == 202);
     CHECK(a.data["orderid"] == "o1");
     CHECK(sorted(a.data["allocations"]) ==
@@ -620,26 +629,26 @@ TEST_CASE("an order with policy partial takes what there is, split over batches,
     CHECK(svc.get("/backorders/LAMP").data == json::array());  // partial queues nothing
 
     SUBCASE("nothing of the order available: 409 and nothing allocated") {
-        const auto none = svc.post("/orders", order_request("o2", json::array({item("LAMP", 1), item("TABLE", 1)}), "partial"));
+        auto none = svc.post("/orders", order_request("o2", json::array({item("LAMP", 1), item("TABLE", 1)}), "partial"));
         CHECK(none.status == 409);
         CHECK_FALSE(none.message().empty());
         CHECK(svc.get("/allocations/o2").status == 404);
     }
     SUBCASE("everything available: all allocated, nothing unallocated") {
-        const auto all = svc.post("/orders", order_request("o2", json::array({item("CHAIR", 3)}), "partial"));
+        auto all = svc.post("/orders", order_request("o2", json::array({item("CHAIR", 3)}), "partial"));
         CHECK(all.status == 202);
         CHECK(all.data["allocations"] == json::array({placed_line("CHAIR", 3, "chairs")}));
         CHECK((!all.data.contains("unallocated") || all.data["unallocated"] == json::array()));
     }
     SUBCASE("held stock is not taken") {
         REQUIRE(svc.post("/holds", hold_request("h", json::array({item("CHAIR", 7)}), 600)).status == 201);
-        const auto rest = svc.post("/orders", order_request("o2", json::array({item("CHAIR", 4)}), "partial"));
+        auto rest = svc.post("/orders", order_request("o2", json::array({item("CHAIR", 4)}), "partial"));
         CHECK(rest.status == 202);
         CHECK(rest.data["allocations"] == json::array({placed_line("CHAIR", 1, "chairs")}));
         CHECK(rest.data["unallocated"] == json::array({item("CHAIR", 3)}));
     }
     SUBCASE("an unknown SKU: 400 naming it, nothing allocated") {
-        const auto bad = svc.post("/orders", order_request("o2", json::array({item("CHAIR", 1), item("SOFA", 1)}), "partial"));
+        auto bad = svc.post("/orders", order_request("o2", json::array({item("CHAIR", 1), item("SOFA", 1)}), "partial"));
         CHECK(bad.status == 400);
         CHECK(bad.data == json{{"message", "Invalid sku SOFA"}});
         CHECK(svc.get("/allocations/o2").status == 404);
@@ -654,31 +663,31 @@ TEST_CASE("an order with policy backorder queues the rest, listed in priority th
     REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 2)).status == 201);
     REQUIRE(svc.post("/add_batch", batch("tables", "TABLE", 5)).status == 201);
     CHECK(svc.get("/backorders/LAMP").data == json::array());
-    const auto unknown = svc.get("/backorders/SOFA");
+    auto unknown = svc.get("/backorders/SOFA");
     CHECK(unknown.status == 404);
     CHECK_FALSE(unknown.message().empty());
 
-    const auto first = svc.post("/orders", order_request("first", json::array({item("LAMP", 4), item("TABLE", 1)}), "backorder"));
+    auto first = svc.post("/orders", order_request("first", json::array({item("LAMP", 4), item("TABLE", 1)}), "backorder"));
     CHECK(first.status == 202);
     CHECK(first.data["orderid"] == "first");
     CHECK(sorted(first.data["allocations"]) == sorted(json::array({placed_line("LAMP", 2, "b1"), placed_line("TABLE", 1, "tables")})));
     CHECK(first.data["backordered"] == json::array({item("LAMP", 2)}));
     CHECK(backordered.wait_for({{"orderid", "first"}, {"sku", "LAMP"}, {"qty", 2}}, 5s));
 
-    const auto urgent = svc.post("/orders", order_request("urgent", json::array({item("LAMP", 3)}), "backorder", 5));
+    auto urgent = svc.post("/orders", order_request("urgent", json::array({item("LAMP", 3)}), "backorder", 5));
     CHECK(urgent.status == 202);
     CHECK(urgent.data["allocations"] == json::array());
     CHECK(urgent.data["backordered"] == json::array({item("LAMP", 3)}));
-    const auto last = svc.post("/orders", order_request("last", json::array({item("LAMP", 2)}), "backorder"));
+    auto last = svc.post("/orders", order_request("last", json::array({item("LAMP", 2)}), "backorder"));
     CHECK(last.status == 202);
-    const auto minor = svc.post("/orders", order_request("minor", json::array({item("LAMP", 1)}), "backorder", -1));
+    auto minor = svc.post("/orders", order_request("minor", json::array({item("LAMP", 1)}), "backorder", -1));
     CHECK(minor.status == 202);
     CHECK(backordered.wait_for_all({{{"orderid", "urgent"}, {"sku", "LAMP"}, {"qty", 3}},
                                     {{"orderid", "last"}, {"sku", "LAMP"}, {"qty", 2}},
                                     {{"orderid", "minor"}, {"sku", "LAMP"}, {"qty", 1}}},
                                    5s));
 
-    const auto queue = svc.get("/backorders/LAMP");
+    auto queue = svc.get("/backorders/LAMP");
     CHECK(queue.status == 200);
     CHECK(queue.data == json::array({{{"orderid", "urgent"}, {"qty", 3}, {"priority", 5}},
                                      {{"orderid", "first"}, {"qty", 2}, {"priority", 0}},
@@ -692,7 +701,7 @@ TEST_CASE("an order with policy backorder queues the rest, listed in priority th
 TEST_CASE("bad policies and priorities are answered 400, and the default policy is still all or nothing") {
     service svc;
     REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 5)).status == 201);
-    const auto before = svc.get("/products/LAMP").body;
+    auto before = svc.get("/products/LAMP").body;
     const auto lines = json::array({item("LAMP", 8)});
     for (const auto& body : {json{{"orderid", "o1"}, {"lines", lines}, {"policy", "some"}},
                              json{{"orderid", "o1"}, {"lines", lines}, {"policy", 1}},
@@ -700,20 +709,20 @@ TEST_CASE("bad policies and priorities are answered 400, and the default policy 
                              order_request("o1", lines, "backorder", 1.5), order_request("o1", lines, "backorder", "1"),
                              order_request("o1", lines, "backorder", true), order_request("o1", lines, "partial", json::array())}) {
         CAPTURE(body.dump());
-        const auto a = svc.post("/orders", body);
+        auto a = svc.post("/orders", body);
         CHECK(a.status == 400);
         CHECK_FALSE(a.message().empty());
     }
     for (const auto& body : {json{{"orderid", "o1"}, {"lines", lines}}, order_request("o1", lines, "all_or_nothing")}) {
         CAPTURE(body.dump());
-        const auto a = svc.post("/orders", body);
+        auto a = svc.post("/orders", body);
         CHECK(a.status == 409);
         CHECK_FALSE(a.message().empty());
     }
     CHECK(svc.get("/products/LAMP").body == before);
     CHECK(svc.get("/allocations/o1").status == 404);
     CHECK(svc.get("/backorders/LAMP").data == json::array());
-    const auto fits = svc.post("/orders", order_request("o2", json::array({item("LAMP", 5)}), "all_or_nothing"));
+    auto fits = svc.post("/orders", order_request("o2", json::array({item("LAMP", 5)}), "all_or_nothing"));
     CHECK(fits.status == 202);
     CHECK(fits.data == json{{"orderid", "o2"}, {"allocations", json::array({placed_line("LAMP", 5, "b1")})}});
 }
@@ -722,7 +731,7 @@ namespace {
 /// Queues three backorders of LAMP when 2 are free in batch b1: "first" (4, of which 2 are
 /// allocated, priority 0), then "urgent" (3, priority 5) and "last" (2, priority 0).
 void queue_backorders(service& svc) {
-    const auto first = svc.post("/orders", order_request("first", json::array({item("LAMP", 4)}), "backorder"));
+    auto first = svc.post("/orders", order_request("first", json::array({item("LAMP", 4)}), "backorder"));
     REQUIRE(first.status == 202);
     REQUIRE(first.data["allocations"] == json::array({placed_line("LAMP", 2, "b1")}));
     REQUIRE(svc.post("/orders", order_request("urgent", json::array({item("LAMP", 3)}), "backorder", 5)).status == 202);
@@ -764,7 +773,7 @@ TEST_CASE("backorders are filled in priority then arrival order, partly, as stoc
         REQUIRE(svc.request("DELETE", "/holds/other").status == 200);
     }
     SUBCASE("an expired hold") {
-        const auto hold = place_hold(svc, "other", json::array({item("LAMP", 4)}), 1);
+        auto hold = place_hold(svc, "other", json::array({item("LAMP", 4)}), 1);
         queue_backorders(svc);
         deadline = until(hold.over + 5s + 500ms);
     }
@@ -795,9 +804,9 @@ TEST_CASE("a cancelled backorder is answered 200 once, then 404, and is never fi
     REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 1)).status == 201);
     REQUIRE(svc.post("/orders", order_request("o1", json::array({item("LAMP", 3)}), "backorder")).status == 202);
     REQUIRE(svc.post("/orders", order_request("o2", json::array({item("LAMP", 2)}), "backorder")).status == 202);
-    const auto cancel = svc.request("DELETE", "/backorders/LAMP/o1");
+    auto cancel = svc.request("DELETE", "/backorders/LAMP/o1");
     CHECK(cancel.status == 200);
-    const auto again = svc.request("DELETE", "/backorders/LAMP/o1");
+    auto again = svc.request("DELETE", "/backorders/LAMP/o1");
     CHECK(again.status == 404);
     CHECK_FALSE(again.message().empty());
     CHECK(svc.request("DELETE", "/backorders/LAMP/nobody").status == 404);
@@ -818,40 +827,40 @@ TEST_CASE("an Idempotency-Key on holds, confirms and policy orders replays the f
     REQUIRE(svc.post("/add_batch", batch("b1", "LAMP", 10)).status == 201);
     const auto replays = [&](const std::string& path, const json& body, const json& other, const std::string& key) {
         const header_list h{{"Idempotency-Key", key}};
-        const auto first = svc.post(path, body, h);
-        const auto lamp = svc.get("/products/LAMP").body;
-        const auto again = svc.post(path, body, h);
+        auto first = svc.post(path, body, h);
+        auto lamp = svc.get("/products/LAMP").body;
+        auto again = svc.post(path, body, h);
         CHECK(again.status == first.status);
         CHECK(again.body == first.body);
-        const auto refused = svc.post(path, other, h);
+        auto refused = svc.post(path, other, h);
         CHECK(refused.status == 422);
         CHECK_FALSE(refused.message().empty());
         CHECK(svc.get("/products/LAMP").body == lamp);  // nothing done again
         return first;
     };
-    const auto hold = replays("/holds", hold_request("h1", json::array({item("LAMP", 3)}), 600), hold_request("h1", json::array({item("LAMP", 4)}), 600), "hold-1");
+    auto hold = replays("/holds", hold_request("h1", json::array({item("LAMP", 3)}), 600), hold_request("h1", json::array({item("LAMP", 4)}), 600), "hold-1");
     CHECK(hold.status == 201);
     CHECK(batch_in(svc.get("/products/LAMP").data, "b1")["held"] == 3);
 
-    const auto confirm = replays(confirm_path("h1"), json::object(), json{{"lines", json::array({item("LAMP", 1)})}}, "confirm-1");
+    auto confirm = replays(confirm_path("h1"), json::object(), json{{"lines", json::array({item("LAMP", 1)})}}, "confirm-1");
     CHECK(confirm.status == 202);
     CHECK(confirm.data["allocations"] == json::array({placed_line("LAMP", 3, "b1")}));
 
-    const auto partial = replays("/orders", order_request("p1", json::array({item("LAMP", 9)}), "partial"),
+    auto partial = replays("/orders", order_request("p1", json::array({item("LAMP", 9)}), "partial"),
                                  order_request("p1", json::array({item("LAMP", 9)}), "backorder"), "partial-1");
     CHECK(partial.status == 202);
     CHECK(partial.data["unallocated"] == json::array({item("LAMP", 2)}));
 
-    const auto queued = replays("/orders", order_request("q1", json::array({item("LAMP", 5)}), "backorder", 1),
+    auto queued = replays("/orders", order_request("q1", json::array({item("LAMP", 5)}), "backorder", 1),
                                 order_request("q1", json::array({item("LAMP", 5)}), "backorder", 2), "backorder-1");
     CHECK(queued.status == 202);
     CHECK(svc.get("/backorders/LAMP").data == json::array({{{"orderid", "q1"}, {"qty", 5}, {"priority", 1}}}));
 
     // The world changes; the keys still answer as the first time.
     REQUIRE(svc.post("/add_batch", batch("b2", "LAMP", 100)).status == 201);
-    const auto replayed = svc.post("/orders", order_request("p1", json::array({item("LAMP", 9)}), "partial"), {{"Idempotency-Key", "partial-1"}});
+    auto replayed = svc.post("/orders", order_request("p1", json::array({item("LAMP", 9)}), "partial"), {{"Idempotency-Key", "partial-1"}});
     CHECK(replayed.body == partial.body);
-    const auto hold_again = svc.post("/holds", hold_request("h1", json::array({item("LAMP", 3)}), 600), {{"Idempotency-Key", "hold-1"}});
+    auto hold_again = svc.post("/holds", hold_request("h1", json::array({item("LAMP", 3)}), 600), {{"Idempotency-Key", "hold-1"}});
     CHECK(hold_again.status == 201);
     CHECK(hold_again.body == hold.body);
     CHECK(svc.get("/holds/h1").status == 404);  // confirmed, not held again
@@ -926,14 +935,14 @@ TEST_CASE("holds, confirms and backorders outlive a SIGTERM restart, and a short
     CHECK(svc.get("/holds/kept").data == kept.data);
     CHECK(svc.get("/holds/done").status == 404);
     CHECK(svc.get("/allocations/done").data == json::array({allocation_row("LAMP", "b1")}));
-    const auto again = svc.post(confirm_path("done"), json::object());
+    auto again = svc.post(confirm_path("done"), json::object());
     CHECK(again.status == 202);
     CHECK(again.data == confirmed.data);
     CHECK(svc.get("/backorders/TABLE").data == json::array({{{"orderid", "waiting"}, {"qty", 4}, {"priority", 2}}}));
     CHECK(svc.post("/holds", hold_request("kept", json::array({item("LAMP", 3)}), 600)).data == kept.data);
 
     std::this_thread::sleep_for(until(shortlived.over + 20ms));
-    const auto lamp = svc.get("/products/LAMP").data;
+    auto lamp = svc.get("/products/LAMP").data;
     CHECK(batch_in(lamp, "b1")["held"] == 3);
     CHECK(batch_in(lamp, "b1")["allocated"] == 2);
     CHECK(lamp["available"] == 15);
@@ -981,13 +990,12 @@ TEST_CASE("a service stopped amid clients holding and confirming keeps every ack
                     try {
                         const auto h = client.post("/holds", hold_request(order, json::array({item("LAMP", qty)}), 600).dump());
                         if (!h) return;
-                        const auto hb = json::parse(h->body, nullptr, false);
                         const std::lock_guard lock(mutex);
                         if (h->status != 201) {
                             if (!signalled) unexpected.push_back("hold " + std::to_string(h->status) + " " + h->body);
                             return;
                         }
-                        holds.push_back({order, qty, hb["lines"][0]["batchref"].get<std::string>()});
+                        holds.push_back({order, qty, first_batchref(h->body, "lines")});
                     } catch (const std::exception&) {  // the service is gone: no connection
                         return;
                     }
@@ -995,13 +1003,12 @@ TEST_CASE("a service stopped amid clients holding and confirming keeps every ack
                     try {
                         const auto c = client.post(confirm_path(order), "{}");
                         if (!c) return;
-                        const auto cb = json::parse(c->body, nullptr, false);
                         const std::lock_guard lock(mutex);
                         if (c->status != 202) {
                             if (!signalled) unexpected.push_back("confirm " + std::to_string(c->status) + " " + c->body);
                             return;
                         }
-                        confirms.push_back({order, qty, cb["allocations"][0]["batchref"].get<std::string>()});
+                        confirms.push_back({order, qty, first_batchref(c->body, "allocations")});
                     } catch (const std::exception&) {
                         return;
                     }
@@ -1012,7 +1019,7 @@ TEST_CASE("a service stopped amid clients holding and confirming keeps every ack
         shortlived = place_hold(svc, "short", json::array({item("LAMP", 5)}), 3);
         signalled = true;
         svc.process().signal(sig);
-        const auto code = svc.process().wait(10s);
+        auto code = svc.process().wait(10s);
         stopped = true;
         for (auto& c : clients) c.join();
         REQUIRE(code);
@@ -1034,7 +1041,7 @@ TEST_CASE("a service stopped amid clients holding and confirming keeps every ack
     for (const auto& h : holds) {
         if (confirmed.contains(h.order)) continue;
         CAPTURE(h.order);
-        const auto live = svc.get("/holds/" + h.order);
+        auto live = svc.get("/holds/" + h.order);
         if (live.status == 200) {
             CHECK(live.data["lines"] == json::array({placed_line("LAMP", h.qty, h.batch)}));
         } else {  // its confirm was sent but its answer lost
@@ -1058,7 +1065,7 @@ TEST_CASE("a service stopped amid clients holding and confirming keeps every ack
     REQUIRE(live_held.size() == 1);
     const auto allocated = db.column("SELECT coalesce(sum(qty), 0) FROM allocations");
     REQUIRE(allocated.size() == 1);
-    const auto b1 = batch_in(svc.get("/products/LAMP").data, "b1");
+    auto b1 = batch_in(svc.get("/products/LAMP").data, "b1");
     CHECK(b1["held"] == std::stoll(live_held[0]));
     CHECK(b1["allocated"] == std::stoll(allocated[0]));
     CHECK(b1["available"] == 100000 - std::stoll(live_held[0]) - std::stoll(allocated[0]));
@@ -1108,7 +1115,7 @@ TEST_CASE("two service processes holding and confirming one SKU never oversell a
                     fail("hold", h);
                     continue;
                 }
-                const auto batchref = json::parse(h->body)["lines"][0]["batchref"].get<std::string>();
+                const auto batchref = first_batchref(h->body, "lines");
                 switch (random() % 4) {
                     case 0: {
                         const std::lock_guard lock(mutex);
@@ -1128,7 +1135,7 @@ TEST_CASE("two service processes holding and confirming one SKU never oversell a
                             break;
                         }
                         const std::lock_guard lock(mutex);
-                        confirmed.push_back({order, part, json::parse(c->body)["allocations"][0]["batchref"].get<std::string>()});
+                        confirmed.push_back({order, part, first_batchref(c->body, "allocations")});
                         CHECK(confirmed.back().batch == batchref);
                     }
                 }
@@ -1161,7 +1168,7 @@ TEST_CASE("two service processes holding and confirming one SKU never oversell a
     for (const auto& a : confirmed) used += a.qty;
     for (const auto& a : live) used += a.qty;
     for (auto* svc : {&first, &second}) {
-        const auto product = svc->get("/products/LAMP").data;
+        auto product = svc->get("/products/LAMP").data;
         CHECK(product["available"] == 100 - used);
         for (const auto& b : product["batches"]) CHECK(b["available"].get<int>() >= 0);
     }
