@@ -255,6 +255,24 @@ inline auto line(const std::string& order, const std::string& sku, const json& q
     return {{"orderid", order}, {"sku", sku}, {"qty", qty}};
 }
 
+/// A request the service must refuse: what it is, its path and body, the status expected.
+struct bad_request {
+    const char* what;
+    std::string path;
+    std::string body;
+    int status;
+};
+
+/// POSTs every request of `table`: each is answered its status with a JSON message.
+inline void check_refused(service& svc, const std::vector<bad_request>& table) {
+    for (const auto& t : table) {
+        CAPTURE(std::string(t.what));
+        const auto a = svc.post(t.path, t.body);
+        CHECK(a.status == t.status);
+        CHECK_FALSE(a.message().empty());
+    }
+}
+
 /// Waits until the service has subscribed to change_batch_quantity on its Redis (a message
 /// published before that is lost, as Redis pub/sub does).
 inline void wait_for_service_subscription(int redis_port) {
