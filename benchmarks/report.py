@@ -180,6 +180,49 @@ for k, r in compare.items():
       f"{r['split_lines']:.0f} | {r['expired_units']:.0f} | {r['cpu_time']:.2f} | {mps(r['lines_per_second'])} |")
 w("")
 
+def load_optional(name):
+    path = os.path.join(results, name + ".json")
+    return medians(load(name)) if os.path.exists(path) else {}
+
+
+holds = load_optional("holds")
+if holds:
+    w("## Holds and backorders (`holds`)")
+    w("")
+    w("CPU time, one core. A pair is one Hold and one ConfirmHold of one unit through `bus.handle()`")
+    w("on the in-memory store (10 batches); expiry is exact at the deadline (advance) and the sweep")
+    w("publishes HoldExpired for each; a fill allocates one queued unit per backorder from one arrival.")
+    w("")
+    w("| row | result | per item |")
+    w("|---|---:|---:|")
+    pair = holds.get("bus/hold_confirm")
+    if pair:
+        w(f"| hold + confirm through the bus, in memory | {pair['items_per_second'] / 1e3:.0f} k pairs/s | "
+          f"{pair['cpu_time']:.0f} ns |")
+    for key, label in (("product/expire/1000000/iterations:3", "expiring 1,000,000 holds of one product"),
+                       ("product/fill/100000/iterations:5", "filling 100,000 backorders from one arrival")):
+        r = holds.get(key)
+        if r:
+            w(f"| {label} | {r['cpu_time']:.0f} ms | {r['cpu_time'] * 1e6 / float(key.split('/')[2]):.0f} ns |")
+    w("")
+
+sqlite_holds = load_optional("sqlite_holds")
+if sqlite_holds:
+    w("## Holds on durable SQLite (`sqlite_holds`)")
+    w("")
+    w("Wall-clock pairs (Hold + ConfirmHold, two commits) acknowledged per second through the bus on")
+    w("SQLite with `synchronous=FULL`; one SKU for every thread (a hot SKU), or a SKU per thread.")
+    w("")
+    w("| SKUs | threads | pairs/s | commands per transaction |")
+    w("|---|---:|---:|---:|")
+    for k, r in sqlite_holds.items():
+        m_ = re.match(r"hold_confirm/one_sku:(\d)/.*threads:(\d+)", k)
+        if not m_:
+            continue
+        w(f"| {'one' if m_.group(1) == '1' else 'one per thread'} | {m_.group(2)} | "
+          f"{r['items_per_second']:.0f} | {r.get('per_txn', 0):.1f} |")
+    w("")
+
 # Hand-written analysis, then the storage and service figures measured by their own commands.
 for extra in ("ANALYSIS.md", "STORAGE.md"):
     path = os.path.join(bench_dir, extra)

@@ -33,5 +33,13 @@ echo "== strategy_compare"
 pinned "$bin/strategy_compare" --benchmark_format=console --benchmark_out_format=json \
   --benchmark_out="$out/strategy_compare.json" "$@"
 
+echo "== holds"
+pinned "$bin/holds" "${common[@]}" --benchmark_out="$out/holds.json" "$@"
+if [[ -x "$bin/sqlite_holds" ]]; then
+  echo "== sqlite_holds (durable SQLite in $out; not pinned)"
+  (cd "$out" && "$root/$bin/sqlite_holds" --benchmark_format=console --benchmark_out_format=json \
+    --benchmark_out="sqlite_holds.json" "$@")
+fi
+
 python3 "$root/benchmarks/report.py" "$out" "$root/benchmarks"
 echo "wrote benchmarks/RESULTS.md and benchmarks/allocations_per_second.png"
