@@ -223,6 +223,69 @@ if sqlite_holds:
           f"{r['items_per_second']:.0f} | {r.get('per_txn', 0):.1f} |")
     w("")
 
+# The storage benchmarks (run.sh runs them unless STORAGE=0): one run each, rows as measured.
+def optional(name):
+    path = os.path.join(results, name + ".json")
+    return load(name) if os.path.exists(path) else None
+
+
+def rows(data):
+    """(fields of the name, row) for each per-run row."""
+    for b in data["benchmarks"]:
+        if b.get("aggregate_name") not in (None, ""):
+            continue
+        fields = dict(part.split(":", 1) for part in b["name"].split("/")[1:] if ":" in part)
+        yield fields, b
+
+
+def when(data):
+    c = data["context"]
+    return (f"{c.get('date', '')}, load average " + ", ".join(f"{x:.2f}" for x in c.get("load_avg", [])))
+
+
+storage_fs = ""
+if os.path.exists(os.path.join(results, "storage.txt")):
+    with open(os.path.join(results, "storage.txt")) as f:
+        storage_fs = f.read().strip()
+
+sq = optional("sqlite_bus")
+if sq:
+    w("## Message bus on SQLite (`sqlite_bus`)")
+    w("")
+    w(f"Run by `benchmarks/run.sh` ({when(sq)}); the database file is in the results directory"
+      + (f" ({storage_fs})" if storage_fs else "") + ". Each row: that many threads send")
+    w("`bus.handle(Allocate)` of one unit at once; a command is counted when `handle` returns, i.e. once")
+    w("the transaction holding it is durable as the durability says. `spread`: each thread on its own")
+    w("SKU; `hot`: every thread on the same SKU. per txn: commands per SQLite transaction (the group")
+    w("commit's batch); failed: commands that did not succeed, per thread.")
+    w("")
+    w("| durability | workload | threads | Allocate commands/s | per txn | failed |")
+    w("|---|---|---:|---:|---:|---:|")
+    names = {"0": "FULL (WAL, `synchronous=FULL`: survives power loss)",
+             "1": "NORMAL (WAL, `synchronous=NORMAL`: survives a process crash)"}
+    for fields, r in rows(sq):
+        durability = names.get(fields.get("normal", ""), fields.get("normal", ""))
+        names[fields.get("normal", "")] = durability.split(" ")[0]  # spelled out once
+        w(f"| {durability} | {'hot' if fields.get('hot') == '1' else 'spread'} | {fields.get('threads', '')} | "
+          f"{r['items_per_second'] / 1e3:.1f} k/s | {r.get('per_txn', 0):.1f} | {r.get('failed', 0):.0f} |")
+    w("")
+
+pg = optional("postgres_bus")
+if pg:
+    w("## Message bus on PostgreSQL (`postgres_bus`)")
+    w("")
+    w(f"Run by `benchmarks/run.sh` ({when(pg)}) on a throwaway PostgreSQL 15 cluster with `fsync` on.")
+    w("`synchronous_commit=on`: a command is acknowledged once its WAL is flushed; `off`: the benchmark's")
+    w("sessions do not wait for the flush. `spread`: each thread on products of its own; `hot`: every")
+    w("thread on one product at a time.")
+    w("")
+    w("| synchronous_commit | workload | threads | Allocate commands/s | failed |")
+    w("|---|---|---:|---:|---:|")
+    for fields, r in rows(pg):
+        w(f"| {'on' if fields.get('sync') == '1' else 'off'} | {'hot' if fields.get('hot') == '1' else 'spread'} | "
+          f"{fields.get('threads', '')} | {r['items_per_second'] / 1e3:.2f} k/s | {r.get('failed', 0):.0f} |")
+    w("")
+
 # Hand-written analysis, then the storage and service figures measured by their own commands.
 for extra in ("ANALYSIS.md", "STORAGE.md"):
     path = os.path.join(bench_dir, extra)
