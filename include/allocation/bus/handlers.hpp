@@ -543,7 +543,9 @@ auto confirm_hold(const commands::basic_confirm_hold<traits_of<Uow>>& cmd, Uow& 
         if (product == nullptr) return detail::refuse(uow, cmd, errc::invalid_sku);
         product->advance(now);
         const auto* h = product->find_hold(cmd.order);
-        if (h != nullptr && !h->lapsed && h->lines != merged.size()) {
+        // Fewer lines named than the hold has: not every line named. More: some name a SKU the
+        // order does not hold, refused below as exceeds_hold.
+        if (h != nullptr && !h->lapsed && h->lines > merged.size()) {
             return detail::refuse(uow, cmd, errc::hold_conflict);
         }
         if (line.qty && allocation::detail::count(*line.qty) == 0) {

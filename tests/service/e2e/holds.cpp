@@ -464,10 +464,7 @@ TEST_CASE("a confirm above the held quantity is refused 409 and the hold stays, 
     check_confirms_refused(svc, {json{{"lines", json::array({item("LAMP", 6)})}}, json{{"lines", json::array({item("LAMP", 3), item("LAMP", 3)})}}});
 }
 
-// Expected to fail until the service answers this 409 as MISSION states ("a SKU not held →
-// 409"): it answers 503 ("changed meanwhile, retry"), which a client retries forever. Drop
-// should_fail() once it passes.
-TEST_CASE("a confirm naming a SKU the hold does not have is refused 409 and the hold stays" * doctest::should_fail()) {
+TEST_CASE("a confirm naming a SKU the hold does not have is refused 409 and the hold stays") {
     service svc;
     check_confirms_refused(svc, {json{{"lines", json::array({item("TABLE", 1)})}},
                                  json{{"lines", json::array({item("LAMP", 1), item("TABLE", 1)})}}});
