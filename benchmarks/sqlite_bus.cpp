@@ -7,7 +7,9 @@
 // every thread on ONE SKU, the flash-sale case), then the threads sending commands at once.
 // The database is sqlite_bus.db in the working directory. Counters: items_per_second = Allocate
 // commands acknowledged per second; per_txn = commands per SQLite transaction (the group
-// commit's batch); failed = commands that did not succeed (per thread).
+// commit's batch); failed = commands that did not succeed (per thread); pages = database pages
+// written per command (WAL frames appended, counted by a WAL hook that also checkpoints as
+// SQLite's default does every 1000 frames; at one thread, the B-tree pages one Allocate writes).
 //   cmake --preset release-bench && cmake --build build/release-bench --target sqlite_bus
 //   build/release-bench/benchmarks/sqlite_bus
 #include <algorithm>   // max
@@ -32,6 +34,18 @@ constexpr int max_threads = 64;
 std::unique_ptr<sqlite::store> store;
 std::optional<bus_type> bus;
 std::uint64_t transactions_before = 0;
+std::uint64_t frames = 0;       // WAL frames appended since the store was opened
+std::uint64_t frames_last = 0;  // the WAL's size in frames after the last commit
+
+// Counts the frames each commit appends; a WAL shorter than before was restarted after a
+// checkpoint, and all its frames are new.
+auto count_frames(void*, sqlite3* db, const char* name, int pages) -> int {
+    const auto n = static_cast<std::uint64_t>(pages);
+    frames += n >= frames_last ? n - frames_last : n;
+    frames_last = n;
+    if (pages >= 1000) sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    return SQLITE_OK;
+}
 
 void open_store(const benchmark::State& state) {
     const std::string path = "sqlite_bus.db";
@@ -48,7 +62,9 @@ void open_store(const benchmark::State& state) {
                                                      quantity{max_quantity}});
         }
     }
+    store->with_writer([](sqlite3* db) { sqlite3_wal_hook(db, count_frames, nullptr); });
     transactions_before = store->transactions();
+    frames = 0;
 }
 
 void close_store(const benchmark::State&) {
@@ -68,6 +84,8 @@ void allocate(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
     state.counters["failed"] = benchmark::Counter(static_cast<double>(failed), benchmark::Counter::kAvgThreads);
     if (state.thread_index() == 0) {
+        state.counters["pages"] = benchmark::Counter(static_cast<double>(frames) /
+                                                     static_cast<double>(state.iterations() * state.threads()));
         state.counters["per_txn"] = benchmark::Counter(
             static_cast<double>(state.iterations()) * state.threads() /
             static_cast<double>(std::max<std::uint64_t>(1, store->transactions() - transactions_before)));
