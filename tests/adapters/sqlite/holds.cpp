@@ -4,7 +4,6 @@
 #include <chrono>  // minutes
 
 #include <doctest/doctest.h>
-#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <allocation/adapters/sqlite.hpp>
@@ -28,8 +27,7 @@ TEST_CASE("a database of schema version 1 is migrated to keep holds and backorde
     {
         sqlite3* db = nullptr;
         REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-        const auto v1 = fmt::format(fmt::runtime(sqlite::schema::migrations[0]), fmt::arg("sku", "TEXT"),
-                                    fmt::arg("ref", "TEXT"), fmt::arg("order", "TEXT"));
+        const auto v1 = sqlite::schema::migration_script(0);
         for (const auto* sql : {v1.c_str(), "CREATE TABLE schema_version (version INTEGER NOT NULL);"
                                             "INSERT INTO schema_version VALUES (1);"
                                             "INSERT INTO products (sku, version) VALUES ('LAMP', 2);"
@@ -40,7 +38,8 @@ TEST_CASE("a database of schema version 1 is migrated to keep holds and backorde
         sqlite3_close(db);
     }
     auto first = files::open(path);
-    CHECK(first->with_reader([](sqlite3* db) { return sqlite::schema::version(db).value(); }) == 2);
+    CHECK(first->with_reader([](sqlite3* db) { return sqlite::schema::version(db).value(); }) ==
+          sqlite::schema::current_version);
     {
         auto uow = first->begin();
         auto* p = uow.products().get(sku{"LAMP"}).value();

@@ -1,12 +1,21 @@
 // allocation tests — the SQLite store beyond the conformance kit: schema, reloads, the outbox
-// relay and the allocations read model.
+// relay and its cursor, and the allocations read model.
 // SPDX-License-Identifier: MIT
+#include <algorithm>   // is_sorted, adjacent_find
+#include <atomic>      // atomic
 #include <chrono>      // year_month_day
+#include <cstdint>     // int64_t
 #include <filesystem>  // absolute, remove
 #include <memory>      // unique_ptr
+#include <random>      // mt19937
+#include <set>         // set
+#include <span>        // span
 #include <string>      // string
+#include <thread>      // thread
+#include <vector>      // vector
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <allocation/adapters/sqlite.hpp>
 #include <allocation/allocation.hpp>
@@ -187,6 +196,153 @@ TEST_CASE("the outbox relay publishes unsent events in order and marks them sent
         CHECK(box.relay(p).value() == 4);
         CHECK(p.n == 1);
     }
+}
+
+TEST_CASE("the relay moves the outbox cursor once per batch it publishes, in one small write") {
+    const auto path = fresh("cursor.db");
+    auto s = open(path);
+    auto bus = bootstrap(*s);
+    REQUIRE(bus.handle(commands::create_batch{batch_ref{"b1"}, sku{"LAMP"}, quantity{5}}));
+    for (const auto* o : {"o1", "o2", "o3", "o4"}) REQUIRE(bus.handle(commands::allocate{order_id{o}, sku{"LAMP"}, quantity{1}}));
+    sqlite::outbox box(*s);
+    const auto ids = box.read().value();
+    REQUIRE(ids.size() == 5);
+    CHECK(box.cursor().value() == 0);
+    int commits = 0;
+    s->with_writer([&](sqlite3* db) {
+        sqlite3_commit_hook(
+            db,
+            [](void* n) {
+                ++*static_cast<int*>(n);
+                return 0;
+            },
+            &commits);
+    });
+    const auto changes = [&] { return s->with_writer([](sqlite3* db) { return sqlite3_total_changes64(db); }); };
+    const auto before = changes();
+
+    SUBCASE("a batch of five events is one transaction changing one row") {
+        memory::publisher publisher;
+        CHECK(box.relay(publisher).value() == 5);
+        CHECK(commits == 1);
+        CHECK(changes() - before == 1);
+        CHECK(box.cursor().value() == ids.back().id);
+    }
+    SUBCASE("a batch cut short moves the cursor to the last event taken") {
+        failing_publisher broken{2};
+        CHECK_FALSE(box.relay(broken));
+        CHECK(commits == 1);
+        CHECK(changes() - before == 1);
+        CHECK(box.cursor().value() == ids[1].id);
+        CHECK(box.pending().value() == 3);
+    }
+    SUBCASE("nothing to publish writes nothing") {
+        memory::publisher publisher;
+        REQUIRE(box.relay(publisher).value() == 5);
+        CHECK(box.relay(publisher).value() == 0);
+        CHECK(commits == 1);
+    }
+    s->with_writer([](sqlite3* db) { sqlite3_commit_hook(db, nullptr, nullptr); });
+}
+
+TEST_CASE("published events are deleted in bulk, keeping the one at the cursor so that no id is reused") {
+    const auto path = fresh("prune.db");
+    auto s = open(path);
+    auto bus = bootstrap(*s);
+    REQUIRE(bus.handle(commands::create_batch{batch_ref{"b1"}, sku{"LAMP"}, quantity{5}}));
+    for (const auto* o : {"o1", "o2", "o3"}) REQUIRE(bus.handle(commands::allocate{order_id{o}, sku{"LAMP"}, quantity{1}}));
+    sqlite::outbox box(*s, 3);
+    memory::publisher publisher;
+    REQUIRE(box.relay(publisher).value() == 4);
+    auto kept = box.read().value();
+    REQUIRE(kept.size() == 1);
+    CHECK(kept[0].id == box.cursor().value());
+    const auto last = kept[0].id;
+    REQUIRE(bus.handle(commands::allocate{order_id{"o4"}, sku{"LAMP"}, quantity{1}}));
+    CHECK(box.unsent().value().front().id == last + 1);
+    CHECK(box.relay(publisher).value() == 1);
+    CHECK(box.read().value().size() == 2);  // fewer than three published kept: nothing deleted
+    CHECK(publisher.published().size() == 5);
+}
+
+TEST_CASE("a relay that published less than another leaves the cursor where the other moved it") {
+    const auto path = fresh("two-cursors.db");
+    auto a = open(path);
+    auto b = open(path);
+    auto bus = bootstrap(*a);
+    REQUIRE(bus.handle(commands::create_batch{batch_ref{"b1"}, sku{"LAMP"}, quantity{5}}));
+    for (const auto* o : {"o1", "o2", "o3"}) REQUIRE(bus.handle(commands::allocate{order_id{o}, sku{"LAMP"}, quantity{1}}));
+    sqlite::outbox box_a(*a);
+    sqlite::outbox box_b(*b);
+    std::vector<std::int64_t> by_a;
+    std::vector<std::int64_t> by_b;
+    // a reads the four events; before it is done, b publishes them all and moves the cursor.
+    const auto taken = box_a.take_unsent(10, [&](std::span<const sqlite::outbox::record> rows) {
+        REQUIRE(box_b.take_unsent(10, [&](std::span<const sqlite::outbox::record> r) {
+            for (const auto& e : r) by_b.push_back(e.id);
+            return r.size();
+        }).value() == 4);
+        by_a.push_back(rows[0].id);
+        return std::size_t{1};
+    });
+    CHECK(taken.value() == 1);
+    CHECK(by_a.front() == by_b.front());
+    CHECK(box_a.cursor().value() == by_b.back());
+    CHECK(box_a.pending().value() == 0);
+}
+
+TEST_CASE("two relays on one database publish every event, each in id order, skipping none") {
+    const auto path = fresh("two-relays.db");
+    auto a = open(path);
+    auto b = open(path);
+    auto bus = bootstrap(*a);
+    REQUIRE(bus.handle(commands::create_batch{batch_ref{"b1"}, sku{"LAMP"}, quantity{1000}}));
+    std::atomic<bool> writing{true};
+    std::thread writer([&] {
+        for (int i = 0; i < 300; ++i) {
+            CHECK(bus.handle(commands::allocate{order_id{fmt::format("o{}", i)}, sku{"LAMP"}, quantity{1}}));
+        }
+        writing = false;
+    });
+    const auto relay = [&](sqlite::store& s, unsigned seed) {
+        sqlite::outbox box(s);
+        std::mt19937 random(seed);
+        std::vector<std::int64_t> ids;
+        for (;;) {
+            const bool last_pass = !writing.load();
+            const auto n = box.take_unsent(1 + random() % 16, [&](std::span<const sqlite::outbox::record> rows) {
+                const std::size_t k = rows.empty() ? 0 : 1 + random() % rows.size();  // a prefix, as a failing sender
+                for (std::size_t i = 0; i < k; ++i) ids.push_back(rows[i].id);
+                return k;
+            });
+            CHECK(n);
+            if (!n) return ids;
+            if (last_pass && n.value() == 0 && box.pending().value() == 0) return ids;
+        }
+    };
+    std::vector<std::int64_t> by_a;
+    std::vector<std::int64_t> by_b;
+    std::thread relay_a([&] { by_a = relay(*a, 1); });
+    std::thread relay_b([&] { by_b = relay(*b, 2); });
+    writer.join();
+    relay_a.join();
+    relay_b.join();
+    CHECK(std::is_sorted(by_a.begin(), by_a.end()));
+    CHECK(std::adjacent_find(by_a.begin(), by_a.end()) == by_a.end());
+    CHECK(std::is_sorted(by_b.begin(), by_b.end()));
+    CHECK(std::adjacent_find(by_b.begin(), by_b.end()) == by_b.end());
+    std::set<std::int64_t> published(by_a.begin(), by_a.end());
+    published.insert(by_b.begin(), by_b.end());
+    sqlite::outbox box(*a);
+    const auto all = box.read(0, 10000).value();
+    REQUIRE(all.size() == 301);
+    std::size_t missing = 0;
+    for (const auto& e : all) missing += published.contains(e.id) ? 0U : 1U;
+    CHECK(missing == 0);
+    CHECK(published.size() == all.size());
+    CHECK(box.cursor().value() == all.back().id);
+    const auto twice = by_a.size() + by_b.size() - all.size();
+    MESSAGE(twice, " events published twice");
 }
 
 TEST_CASE("low stock events are stored with the quantity to reorder") {

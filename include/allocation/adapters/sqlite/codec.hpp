@@ -127,8 +127,6 @@ struct session {
     statement insert_backorder;
     statement update_backorder;
     statement delete_backorder;
-    statement insert_view;
-    statement delete_view;
     statement insert_event;
     statement insert_inbox;
 
@@ -184,8 +182,6 @@ struct session {
              "INSERT INTO backorders (sku, orderid, qty, priority, sequence) VALUES (?, ?, ?, ?, ?)"},
             {&update_backorder, "UPDATE backorders SET qty = ? WHERE sku = ? AND orderid = ?"},
             {&delete_backorder, "DELETE FROM backorders WHERE sku = ? AND orderid = ? AND sequence = ?"},
-            {&insert_view, "INSERT OR IGNORE INTO allocations_view (orderid, sku, batchref) VALUES (?, ?, ?)"},
-            {&delete_view, "DELETE FROM allocations_view WHERE orderid = ? AND sku = ? AND batchref = ?"},
             {&insert_event,
              "INSERT INTO outbox (channel, orderid, sku, batchref, qty, qty2, eta, reason) "
              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"},
@@ -421,10 +417,10 @@ void insert_batch(write_set& w, const Product& p, const Batch& b, std::uint32_t 
           optional_date_text(b.eta()), optional_date_text(b.expires()), std::int64_t{position});
 }
 
-template <class Product, class Ref, class Order, class Qty>
-void insert_allocation(write_set& w, const Product& p, const Ref& ref, const Order& order, Qty qty) {
+/// Records an allocation row (the read model `allocations_view` is a view of these rows).
+template <class Ref, class Order, class Qty>
+void insert_allocation(write_set& w, const Ref& ref, const Order& order, Qty qty) {
     w.add(&session::insert_allocation, id_column(ref), id_column(order), qty_int(qty));
-    w.add(&session::insert_view, id_column(order), id_column(p.sku()), id_column(ref));
 }
 
 template <class Product>
@@ -474,14 +470,11 @@ void write_held(write_set& w, const Product& p) {
                     insert_batch(w, p, p.batches()[c.batch], c.batch);
                     break;
                 case kind::allocated:
-                    insert_allocation(w, p, p.batches()[c.batch].ref(), c.order, c.qty);
+                    insert_allocation(w, p.batches()[c.batch].ref(), c.order, c.qty);
                     break;
-                case kind::deallocated: {
-                    const auto ref = id_column(p.batches()[c.batch].ref());
-                    w.add(&session::delete_allocation, ref, id_column(c.order));
-                    w.add(&session::delete_view, id_column(c.order), sku, ref);
+                case kind::deallocated:
+                    w.add(&session::delete_allocation, id_column(p.batches()[c.batch].ref()), id_column(c.order));
                     break;
-                }
                 case kind::quantity_changed:
                     w.add(&session::update_batch_qty, qty_int(c.qty), id_column(p.batches()[c.batch].ref()));
                     break;
@@ -517,7 +510,7 @@ void write_added(write_set& w, const Product& p) {
     std::uint32_t i = 0;
     for (const auto& b : p.batches()) {
         insert_batch(w, p, b, i++);
-        for (const auto& e : b.allocations()) insert_allocation(w, p, b.ref(), e.order, e.qty);
+        for (const auto& e : b.allocations()) insert_allocation(w, b.ref(), e.order, e.qty);
     }
     if (!p.holds().empty() || p.backorder_count() != 0) {
         const auto facts = p.facts();

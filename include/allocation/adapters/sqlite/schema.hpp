@@ -11,13 +11,25 @@
 //   it). `allocations.id` is monotonic (an INTEGER PRIMARY KEY takes max + 1), so ordering a
 //   batch's allocations by id gives them oldest first, as the product needs to deallocate the
 //   most recent first.
-// - The read model `allocations_view`, the `outbox` of events and the `inbox` of processed
-//   message ids are written in the same transaction as the product, from its tracked changes.
+// - The `outbox` of events and the `inbox` of processed message ids are written in the same
+//   transaction as the product, from its tracked changes. The read model `allocations_view`
+//   (version 3) is a view over `allocations` and `batches`, written by nothing: an order's
+//   lines are found by `allocations_by_order`, in allocation order (allocations.id).
+// - The pages an Allocate writes (version 3): the products row, the allocation row, its
+//   UNIQUE (batch_ref, orderid) and `allocations_by_order` entries, the outbox row (and the
+//   inbox row of a message id). Version 2 also wrote a read-model row with its key, the
+//   outbox's `sent` index and the AUTOINCREMENT counter in sqlite_sequence.
 // - The outbox keeps typed columns, no JSON: `channel` is events::channel_v of the event;
 //   `orderid`, `sku`, `batchref`, `qty`, `qty2` (low_stock: reorder_qty; batch_quantity_changed:
 //   the old quantity), `eta` and `reason` (line_deallocated: 'requested' or 'batch_shrunk') are
-//   filled where the event has them; `low_stock.available` is in `qty`. Ids are AUTOINCREMENT,
-//   so never reused: they are the events' stable ids and their commit order.
+//   filled where the event has them; `low_stock.available` is in `qty`. Ids are the events'
+//   stable ids and their commit order (SQLite has one writer at a time, so a reader never sees
+//   an id before a smaller one that is still to commit).
+// - `outbox_cursor` (version 3, one row) holds `last`, the id up to which every event was
+//   published: an event is unsent when its id is greater. The relay moves it forward once per
+//   batch it published and now and then deletes the published rows below it in the same
+//   transaction, always keeping the row at the cursor itself, so the largest id is never
+//   deleted and a new row (max(id) + 1) never takes the id of one already published.
 // - `holds` and `backorders` (version 2) keep a product's holds and backorders, one row per
 //   (sku, order id): a hold's batch, quantity, deadline (`expires_at`, milliseconds since the Unix
 //   epoch, UTC), number of lines and sequence (the product's placement order); a backorder's
@@ -30,6 +42,7 @@
 #include <sqlite3.h>
 
 #include <array>        // array
+#include <cstddef>      // size_t
 #include <string>       // string
 #include <string_view>  // string_view
 
@@ -57,7 +70,7 @@ enum class durability {
 namespace schema {
 
 /// The schema version this adapter writes.
-inline constexpr int current_version = 2;
+inline constexpr int current_version = 3;
 
 /// Migration i + 1 takes the schema from version i to i + 1. `{sku}`, `{ref}` and `{order}` are
 /// the column types of the identifiers (detail::id_column_type: INTEGER or TEXT).
@@ -133,7 +146,44 @@ CREATE TABLE backorders (           -- a product's queued order lines
     PRIMARY KEY (sku, orderid)
 ) WITHOUT ROWID;
 )sql",
+    R"sql(
+DROP TABLE allocations_view;
+CREATE INDEX allocations_by_order ON allocations (orderid);
+CREATE VIEW allocations_view (orderid, sku, batchref) AS  -- read model: order id -> (sku, batch)
+    SELECT a.orderid, b.sku, a.batch_ref FROM allocations a JOIN batches b ON b.ref = a.batch_ref
+    ORDER BY a.id;
+CREATE TABLE outbox_cursor (        -- one row: every event with id <= last was published
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    last INTEGER NOT NULL
+);
+INSERT INTO outbox_cursor (id, last) VALUES (1, coalesce((SELECT min(id) - 1 FROM outbox WHERE sent = 0),
+                                                         (SELECT max(id) FROM outbox), 0));
+CREATE TABLE outbox_v3 (            -- events committed, published by the relay
+    id       INTEGER PRIMARY KEY,
+    channel  TEXT NOT NULL,
+    orderid  {order},
+    sku      {sku},
+    batchref {ref},
+    qty      INTEGER,
+    qty2     INTEGER,
+    eta      TEXT,
+    reason   TEXT
+);
+INSERT INTO outbox_v3 SELECT id, channel, orderid, sku, batchref, qty, qty2, eta, reason FROM outbox ORDER BY id;
+DROP TABLE outbox;
+ALTER TABLE outbox_v3 RENAME TO outbox;
+)sql",
 };
+
+/// The SQL of migration `i` (from version i to i + 1) for products of `Traits`, identifiers in
+/// INTEGER or TEXT columns by their type.
+template <class Traits = default_traits>
+[[nodiscard]] auto migration_script(std::size_t i) -> std::string {
+    return fmt::format(fmt::runtime(migrations.at(i)),
+                       fmt::arg("sku", detail::id_column_type<typename Traits::sku_type>),
+                       fmt::arg("ref", detail::id_column_type<typename Traits::batch_ref_type>),
+                       fmt::arg("order", detail::id_column_type<typename Traits::order_id_type>));
+}
 
 /// Applies the connection settings: WAL journal, the durability, a busy timeout.
 inline auto configure(sqlite3* db, durability sync, int busy_timeout_ms) -> result<void> {
@@ -174,10 +224,7 @@ auto migrate(sqlite3* db) -> result<void> {
         return fail();
     }
     for (int i = v.value(); i < current_version; ++i) {
-        const auto sql = fmt::format(fmt::runtime(migrations[static_cast<std::size_t>(i)]),
-                                     fmt::arg("sku", detail::id_column_type<typename Traits::sku_type>),
-                                     fmt::arg("ref", detail::id_column_type<typename Traits::batch_ref_type>),
-                                     fmt::arg("order", detail::id_column_type<typename Traits::order_id_type>));
+        const auto sql = migration_script<Traits>(static_cast<std::size_t>(i));
         if (detail::exec_script(db, sql.c_str()) != SQLITE_OK) return fail();
     }
     detail::statement set(db, "UPDATE schema_version SET version = ?");

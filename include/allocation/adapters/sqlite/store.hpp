@@ -17,8 +17,8 @@
 //   set fails alone, then wakes the others: one fsync for the whole group, and each command is
 //   answered only once the transaction holding it is durable (acknowledged means durable).
 // - Each set: `UPDATE products SET version = ? WHERE sku = ? AND version = <loaded>` (no row:
-//   errc::conflict), then the tracked changes (batches, allocations, the allocations_view read
-//   model), the events (outbox) and the inbox records. A product read but not changed has its
+//   errc::conflict), then the tracked changes (batches, allocations: the allocations_view read
+//   model is a view of them), the events (outbox) and the inbox records. A product read but not changed has its
 //   version checked too, so a read-only answer is never given from a stale product.
 // - A set that fails makes its products stale (their slot's generation moves on): every later
 //   set made from them fails with errc::conflict without being written, whatever the versions
@@ -27,7 +27,7 @@
 //   commits it saw are durable (slot_unit_of_work::settle(), which the message bus calls). The
 //   message bus retries errc::conflict and the retry reloads.
 // Two connections per file: a writer (the commit leader, the relay) and a
-// reader (version checks, loads, inbox and view look-ups), so reads never wait for an fsync.
+// reader (version checks, loads, inbox and allocation look-ups), so reads never wait for an fsync.
 // Other processes may open the same file: SQLite's write lock serialises their transactions
 // (they wait up to options::busy_timeout) and the version check keeps their products apart.
 #ifndef ALLOCATION_ADAPTERS_SQLITE_STORE_HPP
