@@ -257,17 +257,19 @@ if sq:
     w("`bus.handle(Allocate)` of one unit at once; a command is counted when `handle` returns, i.e. once")
     w("the transaction holding it is durable as the durability says. `spread`: each thread on its own")
     w("SKU; `hot`: every thread on the same SKU. per txn: commands per SQLite transaction (the group")
-    w("commit's batch); failed: commands that did not succeed, per thread.")
+    w("commit's batch); pages: database pages written per command (WAL frames); failed: commands that")
+    w("did not succeed, per thread.")
     w("")
-    w("| durability | workload | threads | Allocate commands/s | per txn | failed |")
-    w("|---|---|---:|---:|---:|---:|")
+    w("| durability | workload | threads | Allocate commands/s | per txn | pages | failed |")
+    w("|---|---|---:|---:|---:|---:|---:|")
     names = {"0": "FULL (WAL, `synchronous=FULL`: survives power loss)",
              "1": "NORMAL (WAL, `synchronous=NORMAL`: survives a process crash)"}
     for fields, r in rows(sq):
         durability = names.get(fields.get("normal", ""), fields.get("normal", ""))
         names[fields.get("normal", "")] = durability.split(" ")[0]  # spelled out once
         w(f"| {durability} | {'hot' if fields.get('hot') == '1' else 'spread'} | {fields.get('threads', '')} | "
-          f"{r['items_per_second'] / 1e3:.1f} k/s | {r.get('per_txn', 0):.1f} | {r.get('failed', 0):.0f} |")
+          f"{r['items_per_second'] / 1e3:.1f} k/s | {r.get('per_txn', 0):.1f} | {r.get('pages', 0):.1f} | "
+          f"{r.get('failed', 0):.0f} |")
     w("")
 
 pg = optional("postgres_bus")
