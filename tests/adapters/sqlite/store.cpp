@@ -245,6 +245,24 @@ TEST_CASE("the relay moves the outbox cursor once per batch it publishes, in one
     s->with_writer([](sqlite3* db) { sqlite3_commit_hook(db, nullptr, nullptr); });
 }
 
+TEST_CASE("events marked sent by id move the cursor only over a run of the oldest unsent ones") {
+    const auto path = fresh("mark.db");
+    auto s = open(path);
+    auto bus = bootstrap(*s);
+    REQUIRE(bus.handle(commands::create_batch{batch_ref{"b1"}, sku{"LAMP"}, quantity{5}}));
+    for (const auto* o : {"o1", "o2", "o3"}) REQUIRE(bus.handle(commands::allocate{order_id{o}, sku{"LAMP"}, quantity{1}}));
+    sqlite::outbox box(*s);
+    const auto all = box.unsent().value();
+    REQUIRE(all.size() == 4);
+    REQUIRE(box.mark_sent({all[1].id, all[0].id}));
+    CHECK(box.cursor().value() == all[1].id);
+    CHECK(box.mark_sent({all[3].id}).error() == errc::conflict);  // all[2] is older and unsent
+    CHECK(box.cursor().value() == all[1].id);
+    CHECK(box.mark_sent({all[0].id}));  // already sent
+    REQUIRE(box.mark_sent({all[2].id, all[3].id}));
+    CHECK(box.pending().value() == 0);
+}
+
 TEST_CASE("published events are deleted in bulk, keeping the one at the cursor so that no id is reused") {
     const auto path = fresh("prune.db");
     auto s = open(path);
