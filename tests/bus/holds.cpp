@@ -91,6 +91,19 @@ static_assert(records_processed_messages<inbox_store::uow>);
 }  // namespace
 
 TEST_SUITE("bus") {
+TEST_CASE_FIXTURE(fixture, "a hold placed within a second lives at least its ttl, to the next whole second") {
+    clock.advance(std::chrono::milliseconds{999});
+    const auto h = hold("o1", 3, 0, 1s);
+    REQUIRE(h);
+    CHECK(h.value().expires_at == at(1002s));
+    clock.set(at(1001s) + std::chrono::milliseconds{999});
+    CHECK(available("LAMP") == quantity{7});
+    CHECK(bus.handle(commands::expire_holds{}).value() == 0);
+    clock.set(at(1002s));
+    CHECK(bus.handle(commands::expire_holds{}).value() == 1);
+    CHECK(available("LAMP") == quantity{10});
+}
+
 TEST_CASE_FIXTURE(fixture, "a hold through the bus holds every line until the clock's time plus its ttl") {
     const auto h = hold("o1", 3, 2, 60s);
     REQUIRE(h);

@@ -431,8 +431,9 @@ auto record_refusal(const std::string& message_id, const std::string& fingerprin
 }
 
 /// Holds every line of an order for `cmd.ttl` or none, lines of the same SKU summed, each line
-/// whole in one batch (see basic_product::hold). The deadline is the clock's time, to the
-/// whole second below, plus the ttl. Products are taken in SKU order. The same lines again
+/// whole in one batch (see basic_product::hold). The deadline is the clock's time, rounded up
+/// to a whole second, plus the ttl: a hold lives at least its ttl, and its deadline can be told
+/// in whole seconds exactly. Products are taken in SKU order. The same lines again
 /// while the hold lives are answered with the live hold (`replayed`), changing nothing.
 /// Errors: errc::empty_order, invalid_identifier, invalid_quantity, invalid_deadline (ttl not
 /// positive), invalid_sku, out_of_stock (a line no batch can take: nothing is held),
@@ -467,7 +468,7 @@ auto hold(const commands::basic_hold<traits_of<Uow>>& cmd, Uow& uow, const Clock
         const auto* h = other->find_hold(cmd.order);
         if (h != nullptr && h->expires_at > now) return detail::refuse(uow, cmd, errc::hold_conflict);
     }
-    const timestamp expires = std::chrono::floor<std::chrono::seconds>(now) + cmd.ttl;
+    const timestamp expires = std::chrono::ceil<std::chrono::seconds>(now) + cmd.ttl;
     basic_held_order<traits> out{cmd.order, expires, std::vector<basic_line_allocation<traits>>(merged.size()), false};
     std::size_t placed = 0;
     std::size_t live = 0;
