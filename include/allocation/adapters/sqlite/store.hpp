@@ -107,7 +107,8 @@ inline auto open_connection(const std::string& path, const options& opts, bool c
 template <class Product>
 class basic_store : public allocation::detail::store_base<basic_store<Product>, Product>,
                     public detail::product_cache<basic_store<Product>, Product>,
-                    public detail::group_commit<basic_store<Product>, Product> {
+                    public allocation::detail::group_commit<basic_store<Product>, Product, detail::write_set>,
+                    public detail::batch_writer<basic_store<Product>, Product> {
 public:
     using unit_of_work_type = allocation::detail::slot_unit_of_work<basic_store>;
     /// A unit of work's products are let go as soon as its commit is queued (see group_commit).
@@ -195,7 +196,10 @@ public:
 private:
     friend class allocation::detail::store_base<basic_store, Product>;
     friend class detail::product_cache<basic_store, Product>;
-    friend class detail::group_commit<basic_store, Product>;
+    friend class allocation::detail::group_commit<basic_store, Product, detail::write_set>;
+    friend class detail::batch_writer<basic_store, Product>;
+    using detail::batch_writer<basic_store, Product>::record_writes;
+    using detail::batch_writer<basic_store, Product>::write_batch;
     template <class>
     friend class allocation::detail::slot_repository;
     template <class>

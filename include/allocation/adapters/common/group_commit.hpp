@@ -1,0 +1,236 @@
+// allocation — ordered group commits with early lock release, for the stores that keep their
+// products in slots and write them to a database (SQLite; any store with a batch writer).
+// SPDX-License-Identifier: MIT
+#ifndef ALLOCATION_ADAPTERS_COMMON_GROUP_COMMIT_HPP
+#define ALLOCATION_ADAPTERS_COMMON_GROUP_COMMIT_HPP
+
+#include <algorithm>           // any_of, find, max
+#include <atomic>              // atomic
+#include <condition_variable>  // condition_variable
+#include <cstddef>             // size_t
+#include <cstdint>             // uint64_t
+#include <mutex>               // mutex, unique_lock, lock_guard
+#include <system_error>        // error_code
+#include <utility>             // exchange, forward, move
+#include <vector>              // vector
+
+#include <allocation/adapters/common/inbox.hpp>
+#include <allocation/adapters/common/slot_repository.hpp>
+#include <allocation/error.hpp>
+#include <allocation/try.hpp>
+
+namespace allocation::detail {
+
+template <class Store, class Product, class Writes>
+class group_commit;
+
+/// A group of write sets handed to a store's batch writer, in ticket order. The writer writes
+/// the sets it is not told to skip, in order, and reports each set that failed (fail()) or, when
+/// the transaction itself failed, every set not failed yet (fail_rest()); then committed() once
+/// the transaction holding the written sets is durable. A set must be asked about (skip()) just
+/// before it is written: a failed set makes the sets after it that rest on its products skipped.
+/// @tparam Writes what a store records of a unit of work's changes.
+/// @tparam Slot the store's product slot.
+template <class Writes, class Slot>
+class commit_batch {
+public:
+    /// The number of sets.
+    [[nodiscard]] auto size() const noexcept -> std::size_t { return sets_.size(); }
+    /// The writes of set `i`.
+    [[nodiscard]] auto writes(std::size_t i) noexcept -> Writes& { return sets_[i]->writes; }
+    /// Whether set `i` must not be written: it failed already, or rests on a product that a
+    /// failed set changed (it fails with errc::conflict then).
+    [[nodiscard]] auto skip(std::size_t i) -> bool {
+        auto& r = *sets_[i];
+        if (!r.outcome) return true;
+        const auto moved = [&](const auto& s) {
+            return s.slot->generation.load() != s.generation || std::find(stale_.begin(), stale_.end(), s.slot) != stale_.end();
+        };
+        if (std::any_of(r.seen.begin(), r.seen.end(), moved) || std::any_of(r.changed.begin(), r.changed.end(), moved)) {
+            fail(i, errc::conflict);
+            return true;
+        }
+        return false;
+    }
+    /// Set `i` failed with `ec`: nothing of it is kept, and its products are stale.
+    void fail(std::size_t i, std::error_code ec) {
+        auto& r = *sets_[i];
+        if (!r.outcome) return;
+        r.outcome = ec;
+        for (const auto& c : r.changed) {
+            if (c.slot->generation.load() == c.generation && std::find(stale_.begin(), stale_.end(), c.slot) == stale_.end()) {
+                stale_.push_back(c.slot);
+            }
+        }
+    }
+    /// Whether set `i` has not failed (so far).
+    [[nodiscard]] auto ok(std::size_t i) const noexcept -> bool { return static_cast<bool>(sets_[i]->outcome); }
+    /// Every set not failed yet fails with `ec` (the transaction did not commit).
+    void fail_rest(std::error_code ec) {
+        for (std::size_t i = 0; i < sets_.size(); ++i) fail(i, ec);
+    }
+    /// A transaction holding the written sets is durable.
+    void committed() noexcept { ++transactions_; }
+
+private:
+    template <class, class, class>
+    friend class group_commit;
+
+    // A queued set: its writes, what it rests on and what it changed, and how it ended.
+    struct request {
+        Writes writes;
+        std::vector<sighting<Slot>> seen;     // what the set rests on
+        std::vector<sighting<Slot>> changed;  // the products it changed (their slots, as seen)
+        std::uint64_t ticket = 0;
+        result<void> outcome = success();
+        bool done = false;
+    };
+
+    explicit commit_batch(std::vector<request*>& sets) noexcept : sets_(sets) {}
+
+    std::vector<request*>& sets_;
+    std::vector<Slot*> stale_;  // the slots of the products the failed sets changed
+    std::uint64_t transactions_ = 0;
+};
+
+/// The commits of a slot store that releases early (what slot_unit_of_work calls:
+/// commit_changes and settle), grouped and ordered:
+/// - a committer records its unit of work's writes (`Writes`) while it still holds the
+///   products, queues them under the next ticket and lets the products go at once: the next
+///   command on the same product runs while this one waits for the disk;
+/// - the first waiter to find no leader hands every queued set, in ticket order, to the store's
+///   batch writer (one transaction, one sync for the whole group; see commit_batch), then wakes
+///   the others: a command is answered only once the transaction holding it is durable;
+/// - a set that fails makes its products stale (their generation moves on): every later set
+///   made from them fails too without being written (it saw changes that were never kept), and
+///   the next get() reloads them. Sets rest on earlier tickets only, so writing in ticket order
+///   never writes a change before one it saw.
+/// The store (`Store`, a friend) gives:
+/// - `record_writes(held_products&, staged_inbox&) -> Writes`: the writes of a unit of work;
+/// - `write_batch(commit_batch<Writes, slot>&)`: writes a group (see commit_batch);
+/// - `adopt(held)`: its cache takes the products a commit added.
+/// @tparam Store the store.
+/// @tparam Product a basic_product.
+/// @tparam Writes what the store records of a unit of work's changes (movable).
+template <class Store, class Product, class Writes>
+class group_commit {
+    using held_type = held_products<Product>;
+    using slot = slot_of_t<Product>;
+    using sighting_type = sighting<slot>;
+    using batch_type = commit_batch<Writes, slot>;
+
+public:
+    /// The number of commits that failed with errc::conflict (a version changed underneath, a
+    /// concurrent insert, a busy database, a commit resting on one that failed), and of
+    /// transactions written (one per group).
+    [[nodiscard]] auto conflicts() const noexcept -> std::uint64_t { return conflicts_.load(); }
+    [[nodiscard]] auto transactions() const noexcept -> std::uint64_t { return transactions_.load(); }
+    /// The number of commits queued so far (written or not), and of those decided (durable or
+    /// failed); every commit queued before a decided one is decided too.
+    [[nodiscard]] auto queued() const noexcept -> std::uint64_t { return queued_.load(); }
+    [[nodiscard]] auto decided() const noexcept -> std::uint64_t { return decided_.load(std::memory_order_acquire); }
+
+protected:
+    group_commit() = default;
+
+    // -- what slot_unit_of_work needs -------------------------------------------------------
+    // Records the set, queues it and lets the products go (let_go), then waits until it is
+    // written in a transaction grouped with the sets queued meanwhile; then caches the new
+    // products. Errors: those of the store's batch writer, and errc::conflict when the set rests
+    // on a set that failed. Nothing is kept then, and the products are reloaded by their next
+    // get(). Nothing changed, recorded nor held: no transaction is needed (a product that was
+    // read is checked at commit, so reads alone still need one).
+    template <class LetGo>
+    auto commit_changes(held_type& local, staged_inbox& inbox, const std::vector<sighting_type>& seen, LetGo&& let_go)
+        -> result<void> {
+        if (local.empty() && inbox.empty()) return settle(seen);
+        std::vector<sighting_type> changed;
+        changed.reserve(local.held.size());
+        for (auto* s : local.held) changed.push_back({s, s->loaded_generation, 0});
+        request req{store().record_writes(local, inbox), seen, std::move(changed), 0, success(), false};
+        {
+            const std::lock_guard lock(queue_mutex_);
+            req.ticket = queued_.load(std::memory_order_relaxed) + 1;
+            queued_.store(req.ticket, std::memory_order_relaxed);
+            queue_.push_back(&req);
+        }
+        for (auto* s : local.held) s->last_ticket = req.ticket;  // still held
+        std::forward<LetGo>(let_go)();
+        {
+            std::unique_lock lock(queue_mutex_);
+            wait_for(lock, [&] { return req.done; });
+        }
+        if (!req.outcome) {
+            if (req.outcome.error() == errc::conflict) conflicts_.fetch_add(1, std::memory_order_relaxed);
+            return req.outcome;
+        }
+        store().adopt(local);
+        return success();
+    }
+
+    // Waits until the commits the sightings rest on are decided; errc::conflict when one of
+    // them failed (the product seen is stale).
+    auto settle(const std::vector<sighting_type>& seen) -> result<void> {
+        std::uint64_t last = 0;
+        for (const auto& s : seen) last = std::max(last, s.ticket);
+        if (last > decided()) {
+            std::unique_lock lock(queue_mutex_);
+            wait_for(lock, [&] { return decided() >= last; });
+        }
+        for (const auto& s : seen) {
+            if (s.slot->generation.load() != s.generation) return errc::conflict;
+        }
+        return success();
+    }
+
+    // Whether a commit queued with the slot's product is not decided yet.
+    [[nodiscard]] auto pending(const slot& s) const noexcept -> bool { return s.last_ticket > decided(); }
+
+private:
+    using request = typename batch_type::request;
+
+    auto store() noexcept -> Store& { return static_cast<Store&>(*this); }
+
+    // Waits until `ready()`, leading the queued sets to the database whenever no one does.
+    template <class Ready>
+    void wait_for(std::unique_lock<std::mutex>& lock, Ready ready) {
+        while (!ready()) {
+            if (!leading_ && !queue_.empty()) {
+                leading_ = true;
+                auto group = std::exchange(queue_, {});
+                lock.unlock();
+                write_group(group);
+                lock.lock();
+                const auto last = group.back()->ticket;
+                for (auto* r : group) r->done = true;
+                decided_.store(last, std::memory_order_release);
+                leading_ = false;
+                queue_done_.notify_all();
+            } else {
+                queue_done_.wait(lock);
+            }
+        }
+    }
+
+    // Has the store write a group in ticket order; then moves the generation of every product a
+    // failed set changed, so that what was made from it fails and it is reloaded.
+    void write_group(std::vector<request*>& group) {
+        batch_type batch(group);
+        store().write_batch(batch);
+        transactions_.fetch_add(batch.transactions_, std::memory_order_relaxed);
+        for (auto* s : batch.stale_) s->generation.fetch_add(1);
+    }
+
+    std::mutex queue_mutex_;
+    std::condition_variable queue_done_;
+    std::vector<request*> queue_;
+    bool leading_ = false;
+    std::atomic<std::uint64_t> queued_{0};
+    std::atomic<std::uint64_t> decided_{0};
+    std::atomic<std::uint64_t> conflicts_{0};
+    std::atomic<std::uint64_t> transactions_{0};
+};
+
+}  // namespace allocation::detail
+
+#endif  // ALLOCATION_ADAPTERS_COMMON_GROUP_COMMIT_HPP
