@@ -6,9 +6,11 @@
 #define ALLOCATION_ADAPTERS_POSTGRES_CONNECTION_HPP
 
 #include <algorithm>           // max
+#include <atomic>              // atomic
 #include <chrono>              // milliseconds
 #include <condition_variable>  // condition_variable
 #include <cstddef>             // size_t
+#include <cstdint>             // uint64_t
 #include <exception>           // exception
 #include <functional>          // function
 #include <memory>              // unique_ptr, make_unique, shared_ptr
@@ -137,6 +139,13 @@ public:
     [[nodiscard]] auto url() const noexcept -> const std::string& { return url_; }
     [[nodiscard]] auto settings() const noexcept -> const options& { return options_; }
 
+    /// Counts a transaction of a unit of work committed, and a unit of work refused as a
+    /// conflict (a lock wait timed out, a deadlock, a version that moved, a concurrent insert).
+    void note_transaction() noexcept { transactions_.fetch_add(1, std::memory_order_relaxed); }
+    void note_conflict() noexcept { conflicts_.fetch_add(1, std::memory_order_relaxed); }
+    [[nodiscard]] auto transactions() const noexcept -> std::uint64_t { return transactions_.load(); }
+    [[nodiscard]] auto conflicts() const noexcept -> std::uint64_t { return conflicts_.load(); }
+
 private:
     void forget() noexcept {
         {
@@ -153,6 +162,8 @@ private:
     std::condition_variable done_;
     std::vector<std::unique_ptr<pqxx::connection>> idle_;
     std::size_t open_ = 0;
+    std::atomic<std::uint64_t> transactions_{0};
+    std::atomic<std::uint64_t> conflicts_{0};
 };
 
 /// How a failed statement leaves the connection.

@@ -154,6 +154,7 @@ private:
     auto fail(const std::exception_ptr& ep) -> std::error_code {
         auto f = detail::classify(ep);
         pool_->report(f.text);
+        if (f.code == errc::conflict) pool_->note_conflict();
         if (f.state == detail::aftermath::broken) {
             in_tx_ = false;
             pool_->discard(std::exchange(conn_, nullptr));

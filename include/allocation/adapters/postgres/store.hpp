@@ -4,6 +4,7 @@
 #ifndef ALLOCATION_ADAPTERS_POSTGRES_STORE_HPP
 #define ALLOCATION_ADAPTERS_POSTGRES_STORE_HPP
 
+#include <cstdint>    // uint64_t
 #include <memory>     // shared_ptr, make_shared, unique_ptr, make_unique
 #include <optional>   // optional
 #include <string>     // string
@@ -75,6 +76,12 @@ public:
 
     /// The last database error met (SQLSTATE and PostgreSQL's message), for logs.
     [[nodiscard]] auto last_error() const -> std::string { return pool_->last_error(); }
+
+    /// The number of transactions its units of work committed (one per committed unit of work
+    /// that began one: each command is its own transaction), and of units of work refused with errc::conflict (a lock wait timed out, a
+    /// deadlock, a version that moved, a concurrent insert); the service logs both.
+    [[nodiscard]] auto transactions() const noexcept -> std::uint64_t { return pool_->transactions(); }
+    [[nodiscard]] auto conflicts() const noexcept -> std::uint64_t { return pool_->conflicts(); }
 
     /// The connection pool, shared with the outbox and the allocations view.
     [[nodiscard]] auto pool() const noexcept -> const std::shared_ptr<detail::connection_pool>& { return pool_; }

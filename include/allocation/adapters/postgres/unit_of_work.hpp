@@ -69,6 +69,7 @@ public:
             sql += "COMMIT";
             return sql;
         }));
+        repo.pool_->note_transaction();
         for (auto& e : repo.entries_) {
             for (auto& ev : e.product->take_events()) events_.push_back(std::move(ev));
             e.product->accept();
