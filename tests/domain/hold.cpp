@@ -18,7 +18,7 @@ using checks::all_events;
 using checks::count_events;
 using checks::last_event;
 
-namespace {
+namespace hold_tests {
 auto at(std::chrono::seconds s) -> timestamp { return timestamp{s}; }
 auto line(const char* order, std::int64_t qty, const char* code = "LAMP") -> order_line {
     return {order_id{order}, sku{code}, quantity{qty}};
@@ -30,7 +30,6 @@ auto lamp(std::int64_t a = 10, std::int64_t b = 0) -> product {
     p.clear_events();
     return p;
 }
-}  // namespace
 
 TEST_SUITE("domain") {
 TEST_CASE("a hold takes its line whole from the preferred batch and counts against available") {
@@ -276,6 +275,29 @@ TEST_CASE("a product restored from its facts has the same holds, counted against
     }
 }
 
+TEST_CASE("a product restored with a lapsed hold whose stock went to other lines has that hold lapsed, and a sweep expires it") {
+    auto p = lamp(10);
+    REQUIRE(p.hold(line("o1", 10), at(50s), at(0s)));
+    CHECK(p.allocate(line("o2", 4), at(60s)).value() == batch_ref{"a"});
+    REQUIRE(p.hold(line("o3", 6), at(200s), at(60s)));
+    const auto facts = p.facts();
+    REQUIRE(facts.holds.size() == 2);  // o1 is stored until a sweep
+    std::vector<batch> batches(p.batches().begin(), p.batches().end());
+    product loaded{sku{"LAMP"}, std::move(batches), p.version()};
+    REQUIRE(loaded.restore(facts));
+    CHECK(loaded.available() == quantity{});
+    REQUIRE(loaded.find_hold(order_id{"o1"}) != nullptr);
+    CHECK(loaded.find_hold(order_id{"o1"})->lapsed);
+    CHECK_FALSE(loaded.find_hold(order_id{"o3"})->lapsed);
+    CHECK(loaded.confirm_hold(order_id{"o1"}, {}, at(61s)).error() == errc::hold_expired);
+    loaded.clear_events();
+    CHECK(loaded.expire_holds(at(61s)) == 1);
+    CHECK(count_events<events::hold_expired>(loaded) == 1);
+    CHECK(loaded.find_hold(order_id{"o1"}) == nullptr);
+    CHECK(loaded.find_hold(order_id{"o3"}) != nullptr);
+    CHECK(loaded.available() == quantity{});
+}
+
 TEST_CASE("many holds expiring at once free all their stock in one step") {
     product p{sku{"LAMP"}};
     REQUIRE(p.add_batch(batch_ref{"a"}, quantity{100'000}));
@@ -289,3 +311,4 @@ TEST_CASE("many holds expiring at once free all their stock in one step") {
     CHECK(p.holds().empty());
 }
 }
+}  // namespace hold_tests

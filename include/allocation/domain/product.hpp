@@ -576,8 +576,13 @@ public:
 
     /// The holds and backorders a product loaded from storage had (see facts()): given once,
     /// right after it was built from its batches and before any change.
+    ///
+    /// Storage keeps a hold until it is swept, also after its deadline, when its stock may have
+    /// gone to other lines: a batch whose holds exceed what its allocations leave had its
+    /// earliest holds lapse. Those are restored lapsed, earliest deadline first, until the batch
+    /// fits; now() moves to their deadline, and the next sweep expires them (HoldExpired).
     /// Errors: errc::unknown_batch (a hold of a batch the product does not have),
-    /// invalid_quantity, storage_error (what they hold exceeds a batch's stock).
+    /// invalid_quantity, storage_error (its allocations alone exceed a batch's stock).
     auto restore(facts_type facts) -> result<void> {
         for (auto& h : facts.holds) {
             const auto b = refs_.find(h.batch);
@@ -598,8 +603,9 @@ public:
             backorders_.insert_or_assign(key, backorder_entry{std::move(o.order), o.qty});
             next_sequence_ = std::max(next_sequence_, o.sequence + 1);
         }
-        for (const auto& b : batches_) {
-            if (b.available() < quantity_type{}) return errc::storage_error;
+        for (std::uint32_t i = 0; i < batches_.size(); ++i) {
+            if (batches_[i].available() < quantity_type{}) lapse_to_fit(i);
+            if (batches_[i].available() < quantity_type{}) return errc::storage_error;
         }
         dirty_ = true;
         low_ = !batches_.empty() && is_low();
@@ -1105,6 +1111,25 @@ private:
             lapsed_.push_back({std::move(d.order), d.sequence});
         }
         check_low_stock();
+    }
+
+    // Lapses live holds of batch i, the earliest deadline first, until it no longer has more
+    // allocated and held than purchased (see restore()).
+    void lapse_to_fit(std::uint32_t i) {
+        std::vector<std::pair<timestamp, order_id_type>> on_batch;
+        for (const auto& [order, h] : holds_) {
+            if (h.batch == i && !h.lapsed) on_batch.emplace_back(h.expires_at, order);
+        }
+        std::sort(on_batch.begin(), on_batch.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (const auto& [at, order] : on_batch) {
+            if (batches_[i].available() >= quantity_type{}) break;
+            auto& h = holds_.find(order)->second;
+            h.lapsed = true;
+            batches_[i].unhold(h.qty);
+            available_ += h.qty;
+            if (at > now_) now_ = at;
+            lapsed_.push_back({order, h.sequence});
+        }
     }
 
     // Releases live holds of batch i, the most recent first, until it no longer has more
