@@ -6,17 +6,14 @@
 #include "e2e/service.hpp"
 
 #include <signal.h>  // SIGTERM, SIGKILL
-#include <time.h>    // timegm
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <ctime>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <random>
-#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -28,8 +25,6 @@
 using namespace allocation::test::e2e;
 
 namespace {
-
-using wall_clock = std::chrono::system_clock;
 
 /// An order line of a request: `{sku, qty}`.
 auto item(const std::string& sku, const json& qty) -> json { return {{"sku", sku}, {"qty", qty}}; }
@@ -66,23 +61,6 @@ auto sorted(json list) -> json {
     if (!list.is_array()) return list;
     std::sort(list.begin(), list.end(), [](const json& a, const json& b) { return a.dump() < b.dump(); });
     return list;
-}
-
-/// A `YYYY-MM-DDTHH:MM:SSZ` time, or none when the text has another form.
-auto parse_utc(const json& text) -> std::optional<wall_clock::time_point> {
-    static const std::regex form(R"(^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$)");
-    if (!text.is_string()) return std::nullopt;
-    const auto s = text.get<std::string>();
-    std::smatch m;
-    if (!std::regex_match(s, m, form)) return std::nullopt;
-    std::tm tm{};
-    tm.tm_year = std::stoi(m[1]) - 1900;
-    tm.tm_mon = std::stoi(m[2]) - 1;
-    tm.tm_mday = std::stoi(m[3]);
-    tm.tm_hour = std::stoi(m[4]);
-    tm.tm_min = std::stoi(m[5]);
-    tm.tm_sec = std::stoi(m[6]);
-    return wall_clock::from_time_t(::timegm(&tm));
 }
 
 /// Milliseconds since the Unix epoch now, as the holds tables keep deadlines.

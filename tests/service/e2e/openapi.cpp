@@ -157,8 +157,10 @@ TEST_CASE("every answer of the service is one its OpenAPI document lists, with a
     c.send("POST", "/holds/h1/confirm", R"({"lines": [{"sku": "DESK", "qty": "5"}]})", 400);
     c.send("POST", "/holds/h1/confirm", R"({"lines": [{"sku": "DESK", "qty": 3}]})", 202);
     c.send("POST", "/holds/h2/confirm", "{}", 404);
-    c.send("POST", "/holds", R"({"orderid": "h3", "lines": [{"sku": "DESK", "qty": 1}], "ttl": 1})", 201);
-    std::this_thread::sleep_for(1100ms);
+    const auto short_hold = c.send("POST", "/holds", R"({"orderid": "h3", "lines": [{"sku": "DESK", "qty": 1}], "ttl": 1})", 201);
+    const auto over = parse_utc(short_hold["expires_at"]);
+    REQUIRE(over);
+    std::this_thread::sleep_until(*over + 50ms);
     c.send("POST", "/holds/h3/confirm", "{}", 410);
     c.send("POST", "/holds", R"({"orderid": "h4", "lines": [{"sku": "DESK", "qty": 1}]})", 201);
     c.send("DELETE", "/holds/h4", "", 200);

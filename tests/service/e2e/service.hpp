@@ -6,14 +6,17 @@
 #define ALLOCATION_TESTS_SERVICE_E2E_SERVICE_HPP
 
 #include <signal.h>  // SIGTERM
+#include <time.h>    // timegm
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +45,7 @@ namespace allocation::test::e2e {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 using header_list = http_client::header_list;
+using wall_clock = std::chrono::system_clock;
 
 
 inline auto have_redis_server() -> bool {
@@ -289,6 +293,22 @@ inline void wait_for_service_subscription(int redis_port) {
     }
 }
 
+/// A `YYYY-MM-DDTHH:MM:SSZ` time, or none when the text has another form.
+inline auto parse_utc(const json& text) -> std::optional<wall_clock::time_point> {
+    static const std::regex form(R"(^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$)");
+    if (!text.is_string()) return std::nullopt;
+    const auto s = text.get<std::string>();
+    std::smatch m;
+    if (!std::regex_match(s, m, form)) return std::nullopt;
+    std::tm tm{};
+    tm.tm_year = std::stoi(m[1]) - 1900;
+    tm.tm_mon = std::stoi(m[2]) - 1;
+    tm.tm_mday = std::stoi(m[3]);
+    tm.tm_hour = std::stoi(m[4]);
+    tm.tm_min = std::stoi(m[5]);
+    tm.tm_sec = std::stoi(m[6]);
+    return wall_clock::from_time_t(::timegm(&tm));
+}
 
 }  // namespace allocation::test::e2e
 
