@@ -15,7 +15,7 @@
 
 using namespace allocation;
 
-namespace {
+namespace message_bus_tests {
 auto day(unsigned d) -> date { return date{std::chrono::year{2026}, std::chrono::month{12}, std::chrono::day{d}}; }
 
 // A store whose units of work fail their first `failures` commits with errc::conflict, as a
@@ -55,7 +55,6 @@ struct fixture {
         REQUIRE(bus.handle(commands::create_batch{.ref = batch_ref{"lamps"}, .sku = sku{"LAMP"}, .qty = quantity{3}}));
     }
 };
-}  // namespace
 
 TEST_SUITE("bus") {
 TEST_CASE_FIXTURE(fixture, "a command's result reaches the caller") {
@@ -207,3 +206,4 @@ TEST_CASE("a command that meets a conflict is retried, then the conflict is repo
     }
 }
 }
+}  // namespace message_bus_tests

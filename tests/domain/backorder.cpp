@@ -18,7 +18,7 @@ using checks::all_events;
 using checks::count_events;
 using checks::last_event;
 
-namespace {
+namespace backorder_tests {
 auto at(std::chrono::seconds s) -> timestamp { return timestamp{s}; }
 auto line(const char* order, std::int64_t qty, const char* code = "DESK") -> order_line {
     return {order_id{order}, sku{code}, quantity{qty}};
@@ -27,7 +27,6 @@ auto allocated_qty(const product& p, const char* order) -> quantity {
     const auto* l = p.find_line(order_id{order});
     return l == nullptr ? quantity{} : l->qty;
 }
-}  // namespace
 
 TEST_SUITE("domain") {
 TEST_CASE("a partial line takes what is available, split over batches, and leaves the rest") {
@@ -184,3 +183,4 @@ TEST_CASE("a product restored from its facts fills its backorders in the same or
     CHECK(loaded.find_backorder(order_id{"o3"})->sequence > loaded.find_backorder(order_id{"o1"})->sequence);
 }
 }
+}  // namespace backorder_tests

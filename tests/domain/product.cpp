@@ -15,12 +15,11 @@ using checks::all_events;
 using checks::count_events;
 using checks::last_event;
 
-namespace {
+namespace product_tests {
 auto day(int d) -> date { return date{std::chrono::year{2026}, std::chrono::month{12}, std::chrono::day{static_cast<unsigned>(d)}}; }
 auto line(const char* order, std::int64_t qty, const char* code = "CHAIR") -> order_line {
     return {order_id{order}, sku{code}, quantity{qty}};
 }
-}  // namespace
 
 TEST_SUITE("domain") {
 TEST_CASE("allocating a line reduces the chosen batch's available quantity") {
@@ -312,3 +311,4 @@ TEST_CASE("a line deallocated by a shrink carries its caller's context, also aft
     CHECK(e->context.priority == 7);
 }
 }
+}  // namespace product_tests

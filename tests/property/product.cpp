@@ -16,7 +16,7 @@
 using namespace allocation;
 using namespace allocation::testing;
 
-namespace {
+namespace product_tests {
 
 auto gen_ops() { return rc::gen::container<std::vector<op>>(gen_op(2, false)); }
 
@@ -58,7 +58,6 @@ auto gen_product_step(const product_model&) -> rc::Gen<std::shared_ptr<const pro
                         [](op o) -> std::shared_ptr<const product_command> { return std::make_shared<product_step>(std::move(o)); });
 }
 
-}  // namespace
 
 TEST_SUITE("property") {
 
@@ -188,3 +187,4 @@ TEST_CASE("changes accepted after a checkpoint are kept") {
 }
 
 }  // TEST_SUITE("property")
+}  // namespace product_tests

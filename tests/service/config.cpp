@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+namespace config_tests {
+
 using namespace allocation::service;
 
 namespace {
@@ -221,3 +223,4 @@ TEST_CASE("the listening URL brackets an IPv6 host") {
 }
 
 }  // TEST_SUITE
+}  // namespace config_tests

@@ -14,6 +14,8 @@
 
 #include "http_client.hpp"
 
+namespace http_server_tests {
+
 using namespace allocation::service;
 using allocation::test::raw_connection;
 using namespace std::chrono_literals;
@@ -120,3 +122,4 @@ TEST_CASE("stop answers the request in flight with Connection: close, closes idl
 }
 
 }  // TEST_SUITE
+}  // namespace http_server_tests

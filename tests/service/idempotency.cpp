@@ -8,6 +8,8 @@
 #include <allocation/domain/validation.hpp>
 #include <doctest/doctest.h>
 
+namespace idempotency_tests {
+
 using namespace allocation::service;
 
 TEST_SUITE("service") {
@@ -50,3 +52,4 @@ TEST_CASE("a request under a key is named by the key and by what it asks") {
 }
 
 }  // TEST_SUITE
+}  // namespace idempotency_tests

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+namespace iso_date_tests {
+
 #ifndef ALLOCATION_SERVICE_TEST_DATA
 #error "ALLOCATION_SERVICE_TEST_DATA must name tests/service/data"
 #endif
@@ -63,3 +65,4 @@ TEST_CASE("every text of the Python 3.11 table is accepted or refused as Python 
 }
 
 }  // TEST_SUITE
+}  // namespace iso_date_tests

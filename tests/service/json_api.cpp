@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+namespace json_api_tests {
+
 using namespace allocation;
 using namespace allocation::service;
 using namespace std::chrono_literals;
@@ -307,3 +309,4 @@ TEST_CASE("a date is written YYYY-MM-DD and none as null") {
 }
 
 }  // TEST_SUITE
+}  // namespace json_api_tests

@@ -7,6 +7,8 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+namespace log_tests {
+
 using namespace allocation::service;
 
 TEST_SUITE("service") {
@@ -22,3 +24,4 @@ TEST_CASE("a JSON log string is valid JSON for any bytes: quotes, control bytes 
 }
 
 }  // TEST_SUITE
+}  // namespace log_tests

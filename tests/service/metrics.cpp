@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+namespace metrics_tests {
+
 using namespace allocation::service;
 using namespace std::chrono_literals;
 
@@ -48,3 +50,4 @@ TEST_CASE("families read at scrape time are written once with each of their seri
 }
 
 }  // TEST_SUITE
+}  // namespace metrics_tests

@@ -11,6 +11,8 @@
 
 #include "openapi_document.hpp"
 
+namespace openapi_check_tests {
+
 using allocation::test::openapi::answer_errors;
 using allocation::test::openapi::find_operation;
 using allocation::test::openapi::resolve;
@@ -161,3 +163,4 @@ TEST_CASE("every schema of the document uses only keywords the validator checks 
 }
 
 }  // TEST_SUITE
+}  // namespace openapi_check_tests

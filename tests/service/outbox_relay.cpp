@@ -16,6 +16,8 @@
 
 #include "process.hpp"
 
+namespace outbox_relay_tests {
+
 using namespace allocation;
 using namespace allocation::service;
 using namespace std::chrono_literals;
@@ -119,3 +121,4 @@ TEST_CASE("the relay thread empties the outbox while Redis runs") {
 }
 
 }  // TEST_SUITE
+}  // namespace outbox_relay_tests

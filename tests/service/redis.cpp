@@ -12,6 +12,8 @@
 
 #include "process.hpp"
 
+namespace redis_tests {
+
 using namespace allocation::service;
 using namespace std::chrono_literals;
 
@@ -129,3 +131,4 @@ TEST_CASE("stopping a publisher that cannot reach Redis returns after the drain 
 }
 
 }  // TEST_SUITE
+}  // namespace redis_tests

@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+namespace request_parser_tests {
+
 using namespace allocation::service;
 
 namespace {
@@ -175,3 +177,4 @@ TEST_CASE("the reader stops after the head, so that it can be refused before any
 }
 
 }  // TEST_SUITE
+}  // namespace request_parser_tests

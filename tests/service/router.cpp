@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+namespace router_tests {
+
 using namespace allocation::service;
 
 namespace {
@@ -103,3 +105,4 @@ TEST_CASE("an endpoint that throws is answered 500 with a JSON message") {
 }
 
 }  // TEST_SUITE
+}  // namespace router_tests

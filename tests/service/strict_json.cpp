@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+namespace strict_json_tests {
+
 using namespace allocation::service;
 
 namespace {
@@ -97,3 +99,4 @@ TEST_CASE("a valid body is decoded to its value") {
 }
 
 }  // TEST_SUITE
+}  // namespace strict_json_tests

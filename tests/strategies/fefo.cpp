@@ -12,11 +12,10 @@
 
 using namespace allocation;
 
-namespace {
+namespace fefo_tests {
 using test_fefo = basic_fefo<manual_calendar>;
 auto line(const char* order, std::int64_t qty) -> order_line { return {order_id{order}, sku{"MILK"}, quantity{qty}}; }
 auto day(unsigned d) -> date { return date{std::chrono::year{2030}, std::chrono::March, std::chrono::day{d}}; }
-}  // namespace
 
 TEST_SUITE("strategies") {
 TEST_CASE("FEFO allocates the batch that expires first, batches without expiry last") {
@@ -95,3 +94,4 @@ TEST_CASE("the system calendar's today is the current UTC day") {
     CHECK((std::chrono::sys_days{today} == now || std::chrono::sys_days{today} + std::chrono::days{1} == now));
 }
 }
+}  // namespace fefo_tests

@@ -11,10 +11,9 @@
 
 using namespace allocation;
 
-namespace {
+namespace fifo_tests {
 auto line(const char* order, std::int64_t qty) -> order_line { return {order_id{order}, sku{"MUG"}, quantity{qty}}; }
 auto day(unsigned d) -> date { return date{std::chrono::year{2030}, std::chrono::January, std::chrono::day{d}}; }
-}  // namespace
 
 TEST_SUITE("strategies") {
 TEST_CASE("FIFO allocates the batch received first, whatever the ETAs") {
@@ -60,3 +59,4 @@ TEST_CASE("FIFO shows batches in receipt order") {
     CHECK(order[0]->ref() == batch_ref{"x"});
 }
 }
+}  // namespace fifo_tests

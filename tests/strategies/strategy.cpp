@@ -22,7 +22,7 @@
 
 using namespace allocation;
 
-namespace {
+namespace strategy_tests {
 auto line(const char* order, std::int64_t qty) -> order_line { return {order_id{order}, sku{"LAMP"}, quantity{qty}}; }
 auto part(const char* ref, std::int64_t qty) -> line_allocation { return {sku{"LAMP"}, quantity{qty}, batch_ref{ref}}; }
 template <class Event, class Product>
@@ -57,7 +57,6 @@ struct linear_scan {
         }
     };
 };
-}  // namespace
 
 TEST_SUITE("strategies") {
 TEST_CASE("the shipped strategies model allocation_strategy and a type without prefers does not") {
@@ -229,3 +228,4 @@ TEST_CASE("the message bus splits a line only when asked to, and answers with th
     CHECK(store.read(sku{"LAMP"}, [](const product& p) { CHECK(p.available() == quantity{20}); }));
 }
 }
+}  // namespace strategy_tests

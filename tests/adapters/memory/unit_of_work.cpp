@@ -11,7 +11,7 @@
 using namespace allocation;
 using namespace std::chrono_literals;
 
-namespace {
+namespace unit_of_work_tests {
 
 using store_type = memory::store;
 
@@ -36,7 +36,6 @@ auto committed(store_type& store, const char* code) -> std::pair<std::int64_t, s
     return out;
 }
 
-}  // namespace
 
 TEST_SUITE("memory") {
 
@@ -307,3 +306,4 @@ TEST_CASE("events of rolled back changes are never collected") {
 }
 
 }  // TEST_SUITE("memory")
+}  // namespace unit_of_work_tests

@@ -11,9 +11,8 @@
 #include "adapters/fefo_reload_scenario.hpp"
 #include "adapters/postgres/server.hpp"
 
-namespace {
+namespace product_factory_tests {
 using store_type = allocation::postgres::basic_store<allocation::testing::fefo_product>;
-}  // namespace
 
 TEST_SUITE("postgres") {
 TEST_CASE("a FEFO calendar given to bootstrap holds for products loaded from PostgreSQL") {
@@ -25,3 +24,4 @@ TEST_CASE("a FEFO calendar given to bootstrap holds for products loaded from Pos
         first, second, [&] { return std::make_unique<store_type>(schema.url()); });
 }
 }
+}  // namespace product_factory_tests

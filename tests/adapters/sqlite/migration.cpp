@@ -12,7 +12,7 @@
 
 #include "files.hpp"
 
-namespace {
+namespace migration_tests {
 
 using namespace allocation;
 using allocation::testing::sqlite::fresh;
@@ -66,7 +66,6 @@ auto allocated(const char* order, const char* code, std::int64_t qty, const char
     return events::allocated{order_id{order}, sku{code}, quantity{qty}, batch_ref{batch}};
 }
 
-}  // namespace
 
 TEST_SUITE_BEGIN("sqlite");
 
@@ -177,3 +176,4 @@ TEST_CASE("a version-2 database with an empty outbox starts its cursor at zero")
 }
 
 TEST_SUITE_END();
+}  // namespace migration_tests

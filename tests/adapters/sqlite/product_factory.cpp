@@ -8,9 +8,8 @@
 #include "adapters/fefo_reload_scenario.hpp"
 #include "adapters/sqlite/files.hpp"
 
-namespace {
+namespace product_factory_tests {
 using store_type = allocation::sqlite::basic_store<allocation::testing::fefo_product>;
-}  // namespace
 
 TEST_SUITE("sqlite") {
 TEST_CASE("a FEFO calendar given to bootstrap survives a reload of the product from SQLite") {
@@ -24,3 +23,4 @@ TEST_CASE("a FEFO calendar given to bootstrap survives a reload of the product f
     });
 }
 }
+}  // namespace product_factory_tests

@@ -19,7 +19,7 @@
 
 #include "files.hpp"
 
-namespace {
+namespace unit_of_work_tests {
 
 using namespace allocation;
 using allocation::testing::sqlite::fresh;
@@ -75,7 +75,6 @@ auto stored(const std::string& path) -> stored_lamp {
     return lamp_of(*p.value());
 }
 
-}  // namespace
 
 TEST_SUITE_BEGIN("sqlite");
 
@@ -254,3 +253,4 @@ TEST_CASE("many threads allocating on one product, with another store on the fil
 }
 
 TEST_SUITE_END();
+}  // namespace unit_of_work_tests
