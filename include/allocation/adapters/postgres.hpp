@@ -4,6 +4,7 @@
 #ifndef ALLOCATION_ADAPTERS_POSTGRES_HPP
 #define ALLOCATION_ADAPTERS_POSTGRES_HPP
 
+#include <allocation/adapters/postgres/grouped_store.hpp>
 #include <allocation/adapters/postgres/outbox.hpp>
 #include <allocation/adapters/postgres/reader.hpp>
 #include <allocation/adapters/postgres/repository.hpp>

@@ -140,6 +140,28 @@ private:
     owners_type owners_;
 };
 
+/// Caches the products a commit added in `map`, in slots the unit of work holds (appended to
+/// `local.held`, let go with the held products); one whose slot another unit of work holds (it
+/// loads the product meanwhile) is left in `local.added`.
+template <class Product>
+void adopt_added(slot_map<Product>& map, held_products<Product>& local) {
+    std::vector<std::unique_ptr<Product>> uncached;
+    for (auto& p : local.added) {
+        for (const auto& b : p->batches()) map.set_owner(b.ref(), p->sku());
+        auto* s = map.find_or_make(p->sku());
+        const bool locked = s->try_lock();
+        if (locked && !s->product) {
+            s->product = std::move(*p);
+            s->loaded_generation = s->generation.load();
+            local.held.push_back(s);
+        } else {
+            if (locked) s->unlock();
+            uncached.push_back(std::move(p));
+        }
+    }
+    local.added = std::move(uncached);
+}
+
 /// The repository of a slot store. The store (`Store`) gives it, as a friend:
 /// - `lock_timeout()`: how long get() waits for a product another unit of work holds;
 /// - `contains(sku) -> result<bool>`: whether the SKU is stored (add() refuses it then);

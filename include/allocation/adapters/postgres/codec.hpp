@@ -11,6 +11,7 @@
 #define ALLOCATION_ADAPTERS_POSTGRES_CODEC_HPP
 
 #include <charconv>     // from_chars
+#include <algorithm>    // sort, unique
 #include <cstddef>      // size_t
 #include <chrono>       // year_month_day
 #include <concepts>     // same_as
@@ -19,6 +20,7 @@
 #include <string>       // string, to_string
 #include <string_view>  // string_view
 #include <utility>      // move
+#include <vector>       // vector
 
 #include <fmt/format.h>
 #include <pqxx/pqxx>
@@ -333,6 +335,84 @@ template <class Traits>
     if (!event) return std::nullopt;
     return allocation::detail::basic_outbox_record<Traits>{row[0].as<std::int64_t>(), std::move(channel),
                                                            std::move(*event), row[9].as<bool>()};
+}
+
+/// Appends to `sql` the statements that write what changed in `p` since its checkpoint (every
+/// row when `added`): its version, checked against `expected` (allocation_save_product raises
+/// serialization_failure when the stored version differs), its tracked changes (batches,
+/// allocations, holds, backorders; final batch quantities only, so the CHECK constraint sees no
+/// intermediate state) and its events to the outbox.
+template <class Product>
+void write_product_sql(pqxx::connection& c, const Product& p, bool added, std::uint64_t expected, std::string& sql) {
+    using change = typename Product::change;
+    const auto sku = detail::sql(c, p.sku());
+    const auto batches = p.batches();
+    if (added || p.version() != expected || p.replenishment_changed()) {
+        const auto& rule = p.replenishment();
+        sql += fmt::format("SELECT allocation_save_product({}, {}, {}, {}, {}, {});\n", sku, expected, p.version(),
+                           detail::sql_qty(rule.reorder_point), detail::sql_qty(rule.max_level),
+                           detail::sql_qty(rule.multiple));
+    }
+    const auto insert_batch = [&](std::uint32_t i, bool with_allocated) {
+        const auto& b = batches[i];
+        sql += fmt::format(
+            "INSERT INTO batches (ref, sku, position, purchased, allocated, eta, expires) "
+            "VALUES ({}, {}, {}, {}, {}, {}, {});\n",
+            detail::sql(c, b.ref()), sku, i, detail::sql_qty(b.purchased()),
+            with_allocated ? detail::sql_qty(b.allocated()) : std::string("0"), detail::sql_date(b.eta()),
+            detail::sql_date(b.expires()));
+    };
+    // A backorder filled twice from one batch is one row of the order in it.
+    const auto insert_allocation = [&](std::uint32_t i, const auto& order, const auto& qty) {
+        sql += fmt::format("INSERT INTO allocations (batch_ref, orderid, qty) VALUES ({}, {}, {}) "
+                           "ON CONFLICT (batch_ref, orderid) DO UPDATE SET qty = allocations.qty + "
+                           "EXCLUDED.qty;\n",
+                           detail::sql(c, batches[i].ref()), detail::sql(c, order), detail::sql_qty(qty));
+    };
+    if (added) {
+        for (std::uint32_t i = 0; i < batches.size(); ++i) {
+            insert_batch(i, true);
+            for (const auto& a : batches[i].allocations()) insert_allocation(i, a.order, a.qty);
+        }
+        sql += detail::facts_insert_sql(c, p);
+    } else {
+        std::vector<std::uint32_t> touched;
+        for (const auto& ch : p.changes()) {
+            switch (ch.what) {
+                case change::kind::batch_added:
+                    insert_batch(ch.batch, false);
+                    break;
+                case change::kind::allocated:
+                    insert_allocation(ch.batch, ch.order, ch.qty);
+                    break;
+                case change::kind::deallocated:
+                    sql += fmt::format("DELETE FROM allocations WHERE batch_ref = {} AND orderid = {};\n",
+                                       detail::sql(c, batches[ch.batch].ref()), detail::sql(c, ch.order));
+                    break;
+                case change::kind::quantity_changed:
+                    break;
+                case change::kind::hold_placed:
+                case change::kind::hold_removed:
+                case change::kind::hold_lapsed:
+                case change::kind::backorder_added:
+                case change::kind::backorder_changed:
+                case change::kind::backorder_removed:
+                    sql += detail::fact_change_sql(c, p, ch);
+                    continue;  // no batch column changes (held stock is the holds' rows)
+            }
+            touched.push_back(ch.batch);
+        }
+        std::sort(touched.begin(), touched.end());
+        touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+        // Final quantities only, so the CHECK constraint sees no intermediate state.
+        for (const auto i : touched) {
+            const auto& b = batches[i];
+            sql += fmt::format("UPDATE batches SET purchased = {}, allocated = {} WHERE ref = {};\n",
+                               detail::sql_qty(b.purchased()), detail::sql_qty(b.allocated()),
+                               detail::sql(c, b.ref()));
+        }
+    }
+    sql += detail::outbox_insert<typename Product::traits_type>(c, p.events());
 }
 
 }  // namespace detail

@@ -106,23 +106,7 @@ protected:
 
     // Caches the products a commit added, in slots the unit of work holds (appended to
     // `local.held`); one whose slot another unit of work holds is left in `local.added`.
-    void adopt(allocation::detail::held_products<Product>& local) {
-        std::vector<std::unique_ptr<Product>> uncached;
-        for (auto& p : local.added) {
-            for (const auto& b : p->batches()) map_.set_owner(b.ref(), p->sku());
-            auto* s = map_.find_or_make(p->sku());
-            const bool locked = s->try_lock();
-            if (locked && !s->product) {
-                s->product = std::move(*p);
-                s->loaded_generation = s->generation.load();
-                local.held.push_back(s);  // let go with the held products
-            } else {
-                if (locked) s->unlock();
-                uncached.push_back(std::move(p));  // another unit of work loads it meanwhile
-            }
-        }
-        local.added = std::move(uncached);
-    }
+    void adopt(allocation::detail::held_products<Product>& local) { allocation::detail::adopt_added(map_, local); }
 
 private:
     auto store() noexcept -> Store& { return static_cast<Store&>(*this); }

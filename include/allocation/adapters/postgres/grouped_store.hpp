@@ -1,0 +1,361 @@
+// allocation — PostgreSQL adapter: the grouped store, products cached in slots and the commits
+// of concurrent units of work written several per transaction (ordered group commits with early
+// lock release, the mechanism of common/group_commit.hpp).
+// SPDX-License-Identifier: MIT
+//
+// How a command runs:
+// - get(sku) holds the product's slot in this store (one unit of work of this process holds a
+//   product at a time; a second waits up to options::lock_timeout, then errc::conflict). A cached
+//   product is taken as it is, with no round trip: its version is checked when its commit is
+//   written. A product not cached, or made stale by a failed commit, is loaded.
+// - commit() records the unit of work's SQL (its tracked changes, events for the outbox, inbox
+//   records) and the version each product it holds is expected to have, queues them under the
+//   next ticket and lets the products go at once. The leader of the queued sets writes them in
+//   two round trips: `BEGIN; SELECT ... FROM products WHERE sku IN (...) ORDER BY sku FOR UPDATE`
+//   (the rows of the group's products locked in one fixed order, so processes never deadlock)
+//   compared with the version the first set on each product expects (the later ones chain on
+//   it); a set whose product another process moved on fails with errc::conflict, with every
+//   later set that saw its effects, and those products are reloaded by their next get(). Then
+//   every write of the surviving sets and `COMMIT` in one string. When the database refuses
+//   that (a CHECK or UNIQUE violation), the sets are written again one transaction each, so that
+//   only the guilty one fails. A command is answered only once its COMMIT returned.
+// Several processes may share the database: the locked version check keeps their products apart.
+#ifndef ALLOCATION_ADAPTERS_POSTGRES_GROUPED_STORE_HPP
+#define ALLOCATION_ADAPTERS_POSTGRES_GROUPED_STORE_HPP
+
+#include <chrono>         // milliseconds
+#include <cstddef>        // size_t
+#include <cstdint>        // uint64_t
+#include <exception>      // current_exception, exception
+#include <memory>         // shared_ptr, make_shared, unique_ptr
+#include <optional>       // optional
+#include <string>         // string
+#include <system_error>   // error_code
+#include <unordered_map>  // unordered_map
+#include <utility>        // move, pair
+#include <vector>         // vector
+
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include <allocation/adapters/common/group_commit.hpp>
+#include <allocation/adapters/common/inbox.hpp>
+#include <allocation/adapters/common/slot_repository.hpp>
+#include <allocation/adapters/common/slot_unit_of_work.hpp>
+#include <allocation/adapters/common/store_base.hpp>
+#include <allocation/adapters/postgres/codec.hpp>
+#include <allocation/adapters/postgres/connection.hpp>
+#include <allocation/adapters/postgres/reader.hpp>
+#include <allocation/adapters/postgres/schema.hpp>
+#include <allocation/domain/product.hpp>
+#include <allocation/error.hpp>
+#include <allocation/ports/inbox.hpp>
+#include <allocation/ports/product_reader.hpp>
+#include <allocation/ports/unit_of_work.hpp>
+#include <allocation/try.hpp>
+
+namespace allocation::postgres {
+
+namespace detail {
+
+/// The writes of one commit of a grouped store: its SQL text, and for each product it holds or
+/// adds the SQL literal of its SKU and the version the database must have (none: the product is
+/// added and must not exist).
+struct grouped_writes {
+    struct check {
+        std::string sku;
+        std::optional<std::uint64_t> expected;
+    };
+    std::string sql;
+    std::vector<check> checks;
+    bool failed = false;  // the writes could not be recorded (no connection)
+};
+
+}  // namespace detail
+
+/// A product store on a PostgreSQL database whose commits are grouped (see the file comment).
+/// Thread-safe; it must outlive its units of work. Its units of work have an inbox
+/// (records_processed_messages); its reads (product_reader) lock nothing.
+/// @tparam Product a basic_product.
+template <class Product>
+class basic_grouped_store
+    : public allocation::detail::store_base<basic_grouped_store<Product>, Product>,
+      public allocation::detail::group_commit<basic_grouped_store<Product>, Product, detail::grouped_writes> {
+    using sku_type = typename Product::sku_type;
+    using batch_ref_type = typename Product::batch_ref_type;
+    using slot = allocation::detail::slot_of_t<Product>;
+    using writes_type = detail::grouped_writes;
+    using batch_type = allocation::detail::commit_batch<writes_type, slot>;
+
+public:
+    using product_type = Product;
+    using unit_of_work_type = allocation::detail::slot_unit_of_work<basic_grouped_store>;
+    /// A unit of work's products are let go as soon as its commit is queued.
+    static constexpr bool releases_early = true;
+
+    /// A store on the database at `url` that connects on demand; call migrate() first on a new
+    /// database, or use open().
+    explicit basic_grouped_store(std::string url, options opts = {})
+        : pool_(std::make_shared<detail::connection_pool>(std::move(url), std::move(opts))) {}
+
+    /// A store on a database brought to the adapter's schema. Errors: errc::storage_error (the
+    /// message is put in `error_text` when given).
+    static auto open(const std::string& url, options opts = {}, std::string* error_text = nullptr)
+        -> result<std::unique_ptr<basic_grouped_store>> {
+        auto s = std::make_unique<basic_grouped_store>(url, std::move(opts));
+        if (auto r = s->migrate(); !r) {
+            if (error_text != nullptr) *error_text = s->last_error();
+            return r.error();
+        }
+        return s;
+    }
+
+    basic_grouped_store(const basic_grouped_store&) = delete;
+    auto operator=(const basic_grouped_store&) -> basic_grouped_store& = delete;
+
+    /// Creates or upgrades the schema; safe when several processes do it at once.
+    auto migrate() -> result<void> {
+        if (auto r = detail::with_connection(*pool_, [](pqxx::connection& c) { detail::migrate<typename Product::traits_type>(c); }); !r) {
+            pool_->report(fmt::format("migration failed: {}", pool_->last_error()));
+            return errc::storage_error;
+        }
+        return success();
+    }
+
+    /// Starts a unit of work.
+    [[nodiscard]] auto begin() -> unit_of_work_type { return unit_of_work_type(*this); }
+
+    /// The stored result of a message id processed before; none when new.
+    auto find_processed(const std::string& id) -> result<std::optional<std::string>> {
+        return detail::with_connection(*pool_, [&](pqxx::connection& c) {
+            const auto rows = detail::exec(c, "SELECT result FROM inbox WHERE message_id = " + detail::quote(c, id));
+            return rows.empty() ? std::optional<std::string>{} : std::optional<std::string>(rows[0][0].c_str());
+        });
+    }
+
+    /// The SKUs of the products with a hold not swept yet whose deadline is at or before `now`.
+    auto skus_with_holds_due(timestamp now) -> result<std::vector<sku_type>> {
+        return reads([&](auto&& r) { return r.skus_with_holds_due(now); });
+    }
+
+    [[nodiscard]] auto url() const noexcept -> const std::string& { return pool_->url(); }
+    [[nodiscard]] auto settings() const noexcept -> const options& { return pool_->settings(); }
+    [[nodiscard]] auto last_error() const -> std::string { return pool_->last_error(); }
+    [[nodiscard]] auto pool() const noexcept -> const std::shared_ptr<detail::connection_pool>& { return pool_; }
+
+private:
+    friend class allocation::detail::store_base<basic_grouped_store, Product>;
+    friend class allocation::detail::group_commit<basic_grouped_store, Product, writes_type>;
+    template <class>
+    friend class allocation::detail::slot_repository;
+    template <class>
+    friend class allocation::detail::slot_unit_of_work;
+    static constexpr bool drops_on_failure = true;  // the database may hold newer products
+
+    template <class F>
+    auto reads(F&& f) {
+        return std::forward<F>(f)(detail::reader<Product>(*pool_, this->maker()));
+    }
+
+    // -- what slot_repository needs ---------------------------------------------------------
+    [[nodiscard]] auto lock_timeout() const noexcept -> std::chrono::milliseconds { return pool_->settings().lock_timeout; }
+    auto contains(const sku_type& key) -> result<bool> {
+        return detail::with_connection(*pool_, [&](pqxx::connection& c) {
+            return !detail::exec(c, "SELECT 1 FROM products WHERE sku = " + detail::sql(c, key)).empty();
+        });
+    }
+    auto slot_of(const sku_type& key) -> result<slot*> {
+        if (auto* s = map_.find(key)) return s;
+        ALLOCATION_TRY(known, contains(key));
+        if (!known) return static_cast<slot*>(nullptr);
+        return map_.find_or_make(key);
+    }
+    // A current cached product is taken as it is (its commit checks its version); else it is
+    // loaded.
+    auto refresh(slot& s, const sku_type& key) -> result<bool> {
+        const auto generation = s.generation.load();
+        if (s.product && s.loaded_generation == generation) return true;
+        ALLOCATION_TRY(loaded, load(key));
+        if (!loaded) return false;
+        s.product = std::move(*loaded);
+        s.loaded_generation = generation;
+        return true;
+    }
+    auto owner_of(const batch_ref_type& ref) -> result<std::optional<sku_type>> {
+        if (auto known = map_.owner(ref)) return known;
+        ALLOCATION_TRY(key, detail::with_connection(*pool_, [&](pqxx::connection& c) {
+                           const auto rows = detail::exec(c, "SELECT sku FROM batches WHERE ref = " + detail::sql(c, ref));
+                           return rows.empty() ? std::optional<sku_type>{}
+                                               : std::optional<sku_type>(detail::read_id<sku_type>(rows[0][0]));
+                       }));
+        if (key) map_.set_owner(ref, *key);
+        return key;
+    }
+
+    auto load(const sku_type& key) -> result<std::optional<Product>> {
+        ALLOCATION_TRY(rows, detail::with_connection(*pool_, [&](pqxx::connection& c) {
+                           return detail::exec(c, detail::product_select(c, key));
+                       }));
+        if (rows.empty()) return std::optional<Product>{};
+        try {
+            return std::optional<Product>(detail::decode_product<Product>(key, rows, this->maker()));
+        } catch (const std::exception& e) {
+            pool_->report(fmt::format("cannot read product {}: {}", key, e.what()));
+            return errc::storage_error;
+        }
+    }
+
+    // -- what group_commit needs ------------------------------------------------------------
+    auto record_writes(allocation::detail::held_products<Product>& local, allocation::detail::staged_inbox& inbox)
+        -> writes_type {
+        writes_type w;
+        // Quoting needs a connection (its encoding); no round trip is made.
+        auto made = detail::with_connection(*pool_, [&](pqxx::connection& c) {
+            for (auto* s : local.held) {
+                const Product& p = *s->product;
+                w.checks.push_back({detail::sql(c, p.sku()), p.checkpoint_version()});
+                detail::write_product_sql(c, p, false, p.checkpoint_version(), w.sql);
+            }
+            for (const auto& p : local.added) {
+                const auto& rule = p->replenishment();
+                w.checks.push_back({detail::sql(c, p->sku()), std::nullopt});
+                w.sql += fmt::format("INSERT INTO products (sku, version, reorder_point, max_level, multiple) "
+                                     "VALUES ({}, {}, {}, {}, {});\n",
+                                     detail::sql(c, p->sku()), p->version(), detail::sql_qty(rule.reorder_point),
+                                     detail::sql_qty(rule.max_level), detail::sql_qty(rule.multiple));
+                detail::write_product_sql(c, *p, true, p->version(), w.sql);
+            }
+            for (const auto& [id, text] : inbox.entries()) {
+                w.sql += fmt::format("INSERT INTO inbox (message_id, result) VALUES ({}, {});\n", detail::quote(c, id),
+                                     detail::quote(c, text));
+            }
+        });
+        if (!made) {
+            w.sql.clear();
+            w.checks.clear();
+            w.failed = true;
+        }
+        return w;
+    }
+
+    void write_batch(batch_type& batch) {
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (batch.writes(i).failed) batch.fail(i, errc::storage_error);
+        }
+        auto conn = pool_->acquire();
+        if (!conn) {
+            batch.fail_rest(conn.error());
+            return;
+        }
+        std::vector<std::size_t> all;
+        all.reserve(batch.size());
+        for (std::size_t i = 0; i < batch.size(); ++i) all.push_back(i);
+        auto c = std::move(conn).value();
+        if (!write_sets(c, batch, all) && c) {
+            // The database refused the group: each set alone, so that only the guilty one fails.
+            for (std::size_t i = 0; i < batch.size() && c; ++i) {
+                if (batch.ok(i)) write_sets(c, batch, {i});
+            }
+        }
+        if (!c) {
+            batch.fail_rest(errc::storage_error);
+            return;
+        }
+        pool_->release(std::move(c));
+    }
+
+    // Writes the sets `which` of the batch in one transaction: locks their products' rows in SKU
+    // order and checks the versions, fails the sets whose products moved on, then sends every
+    // write of the others and COMMIT. False when the database refused the writes (nothing was
+    // kept; the sets are still to be decided, but for a lone set, which fails). A connection
+    // left in an unknown state is discarded (`c` becomes null; the sets are then failed).
+    auto write_sets(std::unique_ptr<pqxx::connection>& c, batch_type& batch, const std::vector<std::size_t>& which) -> bool {
+        // The first set to name each product carries the check; the later ones chain on it.
+        std::vector<std::pair<std::size_t, const detail::grouped_writes::check*>> checks;
+        std::unordered_map<std::string, std::size_t> first;
+        std::string keys;
+        for (const auto i : which) {
+            if (batch.skip(i)) continue;
+            for (const auto& ch : batch.writes(i).checks) {
+                if (first.emplace(ch.sku, checks.size()).second) {
+                    if (!keys.empty()) keys += ", ";
+                    keys += ch.sku;
+                    checks.emplace_back(i, &ch);
+                }
+            }
+        }
+        const bool alone = which.size() == 1;
+        try {
+            std::string sql;
+            if (checks.empty()) {
+                sql = "BEGIN;\n";  // sets of inbox records only: nothing to lock
+            } else {
+                const auto rows = detail::exec(*c, fmt::format("BEGIN;\nSELECT sku, version FROM products WHERE sku IN ({}) "
+                                                               "ORDER BY sku FOR UPDATE",
+                                                               keys));
+                std::vector<std::optional<std::uint64_t>> stored(checks.size());
+                for (const auto& row : rows) {
+                    const auto it = first.find(detail::sql(*c, detail::read_id<sku_type>(row[0])));
+                    if (it != first.end()) stored[it->second] = row[1].as<std::uint64_t>();
+                }
+                for (std::size_t k = 0; k < checks.size(); ++k) {
+                    const auto& [i, ch] = checks[k];
+                    if (stored[k] == ch->expected) continue;
+                    batch.fail(i, ch->expected ? std::error_code(errc::conflict) : std::error_code(errc::duplicate_product));
+                }
+            }
+            std::size_t written = 0;
+            for (const auto i : which) {
+                if (batch.skip(i)) continue;
+                sql += batch.writes(i).sql;
+                ++written;
+            }
+            if (written == 0) {
+                if (!checks.empty()) detail::exec(*c, "ROLLBACK");
+                return true;
+            }
+            sql += "COMMIT";
+            detail::exec(*c, sql);
+            batch.committed();
+            return true;
+        } catch (...) {
+            auto f = detail::classify(std::current_exception());
+            pool_->report(f.text);
+            if (f.state == detail::aftermath::broken) {
+                pool_->discard(std::move(c));
+                c = nullptr;
+                for (const auto i : which) batch.fail(i, f.code);
+                return false;
+            }
+            try {
+                detail::exec(*c, "ROLLBACK");
+            } catch (...) {
+                pool_->discard(std::move(c));
+                c = nullptr;
+            }
+            if (alone) {
+                batch.fail(which.front(), f.code);
+                return true;
+            }
+            return false;
+        }
+    }
+
+    std::shared_ptr<detail::connection_pool> pool_;
+    allocation::detail::slot_map<Product> map_;
+
+    void adopt(allocation::detail::held_products<Product>& local) { allocation::detail::adopt_added(map_, local); }
+};
+
+/// The grouped PostgreSQL store of the default product.
+using grouped_store = basic_grouped_store<allocation::product>;
+
+static_assert(allocation::unit_of_work_factory<grouped_store>);
+static_assert(allocation::product_reader<grouped_store>);
+static_assert(allocation::reads_holds<grouped_store>);
+static_assert(allocation::lists_holding_products<grouped_store>);
+static_assert(allocation::makes_products<grouped_store>);
+
+}  // namespace allocation::postgres
+
+#endif  // ALLOCATION_ADAPTERS_POSTGRES_GROUPED_STORE_HPP
