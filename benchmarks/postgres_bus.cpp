@@ -11,13 +11,18 @@
 //   hot     0: each thread on products of its own (1,024 each, never contended);
 //           1: all threads on the same product, a new one every 64 commands (contended: the
 //           row lock makes them take turns).
-// Threads: 1, 2, 8 and 32, each with its own pooled connection (concurrent commits share WAL
-// flushes: PostgreSQL's group commit). Every product starts with one
-// batch big enough never to run out, so products stay small (lines per product are bounded
-// by the spread above) and a command costs two round trips: lock + load, write + COMMIT.
+//   grouped 0: postgres::store, each command its own transaction of two round trips (lock + load,
+//           write + COMMIT) on its own pooled connection (concurrent commits share WAL flushes:
+//           PostgreSQL's group commit);
+//           1: postgres::grouped_store, products cached and the commits queued meanwhile written
+//           together, one transaction of two round trips per group (per_txn: commands per
+//           transaction).
+// Threads: 1, 2, 8 and 32. Every product starts with one batch big enough never to run out,
+// so products stay small (lines per product are bounded by the spread above).
 //   cmake --workflow --preset release-bench && build/release-bench/benchmarks/postgres_bus
+#include <algorithm>   // max
 #include <atomic>      // atomic
-#include <cstdint>     // int64_t
+#include <cstdint>     // int64_t, uint64_t
 #include <cstdio>      // popen, pclose, fgets
 #include <cstdlib>     // getenv, atexit, system
 #include <filesystem>  // path
@@ -39,6 +44,7 @@ namespace {
 
 using namespace allocation;
 using bus_type = basic_message_bus<postgres::store>;
+using grouped_bus_type = basic_message_bus<postgres::grouped_store>;
 
 constexpr int products_per_thread = 1'024;
 constexpr int max_threads = 32;
@@ -75,6 +81,9 @@ auto server_url() -> const std::string& {
 
 std::unique_ptr<postgres::store> store;
 std::optional<bus_type> bus;
+std::unique_ptr<postgres::grouped_store> grouped;
+std::optional<grouped_bus_type> grouped_bus;
+std::uint64_t transactions_before = 0;
 std::atomic<std::int64_t> hot_counter{0};
 int run_number = 0;
 
@@ -90,7 +99,12 @@ void open_store(const benchmark::State& state) {
     auto url = fmt::format("{}{}options=-csearch_path%3D{}{}", server_url(),
                            server_url().find('?') == std::string::npos ? '?' : '&', schema,
                            state.range(0) == 0 ? "%20-csynchronous_commit%3Doff" : "");
-    store = postgres::store::open(url, {.max_connections = max_threads + 2}).value();
+    const bool group = state.range(2) == 1;
+    if (group) {
+        grouped = postgres::grouped_store::open(url, {.max_connections = max_threads + 2}).value();
+    } else {
+        store = postgres::store::open(url, {.max_connections = max_threads + 2}).value();
+    }
     {
         pqxx::connection c(url);
         pqxx::work tx(c);
@@ -102,15 +116,22 @@ void open_store(const benchmark::State& state) {
         tx.exec("ANALYZE");
         tx.commit();
     }
-    bus.emplace(*store, retry_policy{.attempts = 20}, [](std::string_view line) {
-        fmt::print(stderr, "{}\n", line);
-    });
+    const auto log = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
+    if (group) {
+        grouped_bus.emplace(*grouped, retry_policy{.attempts = 20}, log);
+        transactions_before = grouped->transactions();
+    } else {
+        bus.emplace(*store, retry_policy{.attempts = 20}, log);
+        transactions_before = store->transactions();
+    }
     hot_counter = 0;
 }
 
 void close_store(const benchmark::State&) {
     bus.reset();
     store.reset();
+    grouped_bus.reset();
+    grouped.reset();
 }
 
 void allocate(benchmark::State& state) {
@@ -127,9 +148,16 @@ void allocate(benchmark::State& state) {
         }
         const commands::allocate cmd{order_id{fmt::format("o{}-{}", t, n++)}, sku{fmt::format("S{}", product)},
                                      quantity{1}};
-        if (!bus->handle(cmd)) ++failed;
+        const bool ok = grouped_bus ? static_cast<bool>(grouped_bus->handle(cmd)) : static_cast<bool>(bus->handle(cmd));
+        if (!ok) ++failed;
     }
     state.SetItemsProcessed(state.iterations());
+    if (t == 0) {
+        const auto now = grouped ? grouped->transactions() : store->transactions();
+        // Commands of every thread per transaction: thread 0's iterations times the threads.
+        state.counters["per_txn"] = static_cast<double>(state.iterations()) * state.threads() /
+                                    static_cast<double>(std::max<std::uint64_t>(1, now - transactions_before));
+    }
     state.counters["failed"] = benchmark::Counter(static_cast<double>(failed), benchmark::Counter::kAvgThreads);
 }
 
@@ -138,10 +166,13 @@ void allocate(benchmark::State& state) {
 BENCHMARK(allocate)
     ->Setup(open_store)
     ->Teardown(close_store)
-    ->ArgNames({"sync", "hot"})
-    ->Args({1, 0})
-    ->Args({0, 0})
-    ->Args({1, 1})
+    ->ArgNames({"sync", "hot", "grouped"})
+    ->Args({1, 0, 0})
+    ->Args({1, 0, 1})
+    ->Args({0, 0, 0})
+    ->Args({0, 0, 1})
+    ->Args({1, 1, 0})
+    ->Args({1, 1, 1})
     ->Threads(1)
     ->Threads(2)
     ->Threads(8)
