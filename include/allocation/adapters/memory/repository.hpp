@@ -19,15 +19,6 @@
 
 namespace allocation::memory {
 
-template <class Product>
-class basic_store;
-
-/// The repository of a memory unit of work (see allocation::detail::slot_repository): get()
-/// holds the product's slot until the unit of work ends.
-template <class Product>
-using basic_repository = allocation::detail::slot_repository<basic_store<Product>>;
-using repository = basic_repository<allocation::product>;
-
 namespace detail {
 
 /// The products of a memory store in their slots, and the SKU owning each batch reference: what

@@ -167,6 +167,12 @@ private:
 /// The in-memory store of the default product.
 using store = basic_store<allocation::product>;
 
+/// The repository of a memory unit of work (see allocation::detail::slot_repository): get()
+/// holds the product's slot until the unit of work ends.
+template <class Product>
+using basic_repository = allocation::detail::slot_repository<basic_store<Product>>;
+using repository = basic_repository<allocation::product>;
+
 static_assert(allocation::unit_of_work_factory<store>);
 static_assert(allocation::repository<repository>);
 static_assert(allocation::product_reader<store>);

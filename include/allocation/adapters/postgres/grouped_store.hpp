@@ -42,9 +42,9 @@
 #include <allocation/adapters/common/inbox.hpp>
 #include <allocation/adapters/common/slot_repository.hpp>
 #include <allocation/adapters/common/slot_unit_of_work.hpp>
-#include <allocation/adapters/common/store_base.hpp>
 #include <allocation/adapters/postgres/codec.hpp>
 #include <allocation/adapters/postgres/connection.hpp>
+#include <allocation/adapters/postgres/pooled_store.hpp>
 #include <allocation/adapters/postgres/reader.hpp>
 #include <allocation/adapters/postgres/schema.hpp>
 #include <allocation/domain/product.hpp>
@@ -79,7 +79,7 @@ struct grouped_writes {
 /// @tparam Product a basic_product.
 template <class Product>
 class basic_grouped_store
-    : public allocation::detail::store_base<basic_grouped_store<Product>, Product>,
+    : public detail::pooled_store<basic_grouped_store<Product>, Product>,
       public allocation::detail::group_commit<basic_grouped_store<Product>, Product, detail::grouped_writes> {
     using sku_type = typename Product::sku_type;
     using batch_ref_type = typename Product::batch_ref_type;
@@ -96,31 +96,7 @@ public:
     /// A store on the database at `url` that connects on demand; call migrate() first on a new
     /// database, or use open().
     explicit basic_grouped_store(std::string url, options opts = {})
-        : pool_(std::make_shared<detail::connection_pool>(std::move(url), std::move(opts))) {}
-
-    /// A store on a database brought to the adapter's schema. Errors: errc::storage_error (the
-    /// message is put in `error_text` when given).
-    static auto open(const std::string& url, options opts = {}, std::string* error_text = nullptr)
-        -> result<std::unique_ptr<basic_grouped_store>> {
-        auto s = std::make_unique<basic_grouped_store>(url, std::move(opts));
-        if (auto r = s->migrate(); !r) {
-            if (error_text != nullptr) *error_text = s->last_error();
-            return r.error();
-        }
-        return s;
-    }
-
-    basic_grouped_store(const basic_grouped_store&) = delete;
-    auto operator=(const basic_grouped_store&) -> basic_grouped_store& = delete;
-
-    /// Creates or upgrades the schema; safe when several processes do it at once.
-    auto migrate() -> result<void> {
-        if (auto r = detail::with_connection(*pool_, [](pqxx::connection& c) { detail::migrate<typename Product::traits_type>(c); }); !r) {
-            pool_->report(fmt::format("migration failed: {}", pool_->last_error()));
-            return errc::storage_error;
-        }
-        return success();
-    }
+        : detail::pooled_store<basic_grouped_store<Product>, Product>(std::move(url), std::move(opts)) {}
 
     /// Starts a unit of work.
     [[nodiscard]] auto begin() -> unit_of_work_type { return unit_of_work_type(*this); }
@@ -133,16 +109,6 @@ public:
         });
     }
 
-    /// The SKUs of the products with a hold not swept yet whose deadline is at or before `now`.
-    auto skus_with_holds_due(timestamp now) -> result<std::vector<sku_type>> {
-        return reads([&](auto&& r) { return r.skus_with_holds_due(now); });
-    }
-
-    [[nodiscard]] auto url() const noexcept -> const std::string& { return pool_->url(); }
-    [[nodiscard]] auto settings() const noexcept -> const options& { return pool_->settings(); }
-    [[nodiscard]] auto last_error() const -> std::string { return pool_->last_error(); }
-    [[nodiscard]] auto pool() const noexcept -> const std::shared_ptr<detail::connection_pool>& { return pool_; }
-
 private:
     friend class allocation::detail::store_base<basic_grouped_store, Product>;
     friend class allocation::detail::group_commit<basic_grouped_store, Product, writes_type>;
@@ -151,11 +117,7 @@ private:
     template <class>
     friend class allocation::detail::slot_unit_of_work;
     static constexpr bool drops_on_failure = true;  // the database may hold newer products
-
-    template <class F>
-    auto reads(F&& f) {
-        return std::forward<F>(f)(detail::reader<Product>(*pool_, this->maker()));
-    }
+    using detail::pooled_store<basic_grouped_store<Product>, Product>::pool_;
 
     // -- what slot_repository needs ---------------------------------------------------------
     [[nodiscard]] auto lock_timeout() const noexcept -> std::chrono::milliseconds { return pool_->settings().lock_timeout; }
@@ -341,7 +303,6 @@ private:
         }
     }
 
-    std::shared_ptr<detail::connection_pool> pool_;
     allocation::detail::slot_map<Product> map_;
 
     void adopt(allocation::detail::held_products<Product>& local) { allocation::detail::adopt_added(map_, local); }

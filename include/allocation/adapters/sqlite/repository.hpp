@@ -21,16 +21,6 @@
 
 namespace allocation::sqlite {
 
-template <class Product>
-class basic_store;
-
-/// The repository of an SQLite unit of work (see allocation::detail::slot_repository): get()
-/// holds the product's slot in this store, checks its version in the database and reloads it
-/// only when another process changed it.
-template <class Product>
-using basic_repository = allocation::detail::slot_repository<basic_store<Product>>;
-using repository = basic_repository<allocation::product>;
-
 namespace detail {
 
 /// The products an SQLite store caches, in slots, and the SKUs owning batch references: the

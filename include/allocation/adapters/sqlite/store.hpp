@@ -244,6 +244,21 @@ private:
 /// The SQLite store of the default product.
 using store = basic_store<allocation::product>;
 
+/// The repository of an SQLite unit of work (see allocation::detail::slot_repository): get()
+/// holds the product's slot in this store, checks its version in the database and reloads it
+/// only when another process changed it.
+template <class Product>
+using basic_repository = allocation::detail::slot_repository<basic_store<Product>>;
+using repository = basic_repository<allocation::product>;
+
+/// A unit of work over an SQLite store (see allocation::detail::slot_unit_of_work): commit()
+/// writes what changed, or fails changing nothing; rollback() (also on destruction without
+/// commit) undoes the changes exactly. It can be used again after either. It has an inbox
+/// (records_processed_messages).
+template <class Product>
+using basic_unit_of_work = allocation::detail::slot_unit_of_work<basic_store<Product>>;
+using unit_of_work = basic_unit_of_work<allocation::product>;
+
 static_assert(allocation::unit_of_work_factory<store>);
 static_assert(allocation::repository<repository>);
 static_assert(allocation::unit_of_work<unit_of_work>);

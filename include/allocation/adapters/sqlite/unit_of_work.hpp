@@ -22,17 +22,6 @@
 
 namespace allocation::sqlite {
 
-template <class Product>
-class basic_store;
-
-/// A unit of work over an SQLite store (see allocation::detail::slot_unit_of_work): commit()
-/// writes what changed, or fails changing nothing; rollback() (also on destruction without
-/// commit) undoes the changes exactly. It can be used again after either. It has an inbox
-/// (records_processed_messages).
-template <class Product>
-using basic_unit_of_work = allocation::detail::slot_unit_of_work<basic_store<Product>>;
-using unit_of_work = basic_unit_of_work<allocation::product>;
-
 namespace detail {
 
 /// The batch writer of an SQLite store, the hooks its group commits call (see
