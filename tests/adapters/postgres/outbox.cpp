@@ -6,12 +6,15 @@
 #include <span>       // span
 #include <string>     // string
 #include <thread>     // thread
+#include <type_traits>  // is_same_v
 #include <vector>     // vector
 
 #include <doctest/doctest.h>
 
 #include <allocation/adapters/memory/notifications.hpp>
+#include <allocation/adapters/postgres/grouped_store.hpp>
 #include <allocation/adapters/postgres/store.hpp>
+#include <allocation/bus/bootstrap.hpp>
 #include <allocation/bus/handlers.hpp>
 
 #include "adapters/postgres/server.hpp"
@@ -133,6 +136,33 @@ TEST_CASE("relays running at once publish each event exactly once") {
     std::sort(ids.begin(), ids.end());
     CHECK(ids.size() == 40);
     CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
+}
+
+TEST_CASE("the outbox of a grouped store relays the events its grouped commits wrote, each once") {
+    fresh_store db;
+    postgres::grouped_store grouped(db.schema.url());
+    {
+        auto bus = bootstrap(grouped);
+        REQUIRE(bus.handle(commands::create_batch{batch_ref{"b1"}, sku{"LAMP"}, quantity{10}}));
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 3; ++t) {
+            threads.emplace_back([&, t] {
+                auto own = bootstrap(grouped);
+                CHECK(own.handle(commands::allocate{order_id{fmt::format("o{}", t)}, sku{"LAMP"}, quantity{1}}));
+            });
+        }
+        for (auto& th : threads) th.join();
+    }
+    postgres::basic_outbox relay(grouped);  // deduced from the grouped store
+    static_assert(std::is_same_v<decltype(relay), postgres::outbox>);
+    CHECK(relay.pending().value() == 4);  // batch_created, then allocated three times
+    memory::publisher publisher;
+    CHECK(relay.relay(publisher).value() == 4);
+    REQUIRE(publisher.published().size() == 4);
+    CHECK(publisher.published()[0].channel == "batch_created");
+    for (std::size_t i = 1; i < 4; ++i) CHECK(publisher.published()[i].channel == "line_allocated");
+    CHECK(relay.pending().value() == 0);
+    CHECK(relay.relay(publisher).value() == 0);
 }
 
 }  // TEST_SUITE

@@ -19,6 +19,7 @@
 #include <allocation/adapters/common/relay.hpp>
 #include <allocation/adapters/postgres/codec.hpp>
 #include <allocation/adapters/postgres/connection.hpp>
+#include <allocation/adapters/postgres/pooled_store.hpp>
 #include <allocation/domain/product.hpp>
 #include <allocation/error.hpp>
 #include <allocation/try.hpp>
@@ -27,12 +28,15 @@ namespace allocation::postgres {
 
 template <class Product>
 class basic_store;
+template <class Product>
+class basic_grouped_store;
 
-/// The outbox of a store: every event a commit wrote, with its stable id (increasing in commit
-/// order). relay() publishes the unsent ones in id order and marks them sent; a crash between
-/// publishing and marking publishes them again (at-least-once: consumers de-duplicate by id
-/// when they must). Several relays, in one process or several, may run at once: each unsent
-/// event is taken by one of them (FOR UPDATE SKIP LOCKED). Thread-safe.
+/// The outbox of a store (basic_store or basic_grouped_store, which write events alike): every
+/// event a commit wrote, with its stable id (increasing in commit order). relay() publishes the
+/// unsent ones in id order and marks them sent; a crash between publishing and marking
+/// publishes them again (at-least-once: consumers de-duplicate by id when they must). Several
+/// relays, in one process or several, may run at once: each unsent event is taken by one of
+/// them (FOR UPDATE SKIP LOCKED). Thread-safe.
 template <class Product>
 class basic_outbox : public allocation::detail::relaying_outbox<basic_outbox<Product>, typename Product::traits_type> {
     using traits_type = typename Product::traits_type;
@@ -40,7 +44,9 @@ class basic_outbox : public allocation::detail::relaying_outbox<basic_outbox<Pro
 public:
     using record = allocation::detail::basic_outbox_record<traits_type>;
 
-    explicit basic_outbox(basic_store<Product>& s) noexcept : pool_(s.pool()) {}
+    /// The outbox of either PostgreSQL store of `Product`; it shares the store's pool.
+    template <class Store>
+    explicit basic_outbox(detail::pooled_store<Store, Product>& s) noexcept : pool_(s.pool()) {}
 
     /// Up to `max` events with an id greater than `after`, in id order, sent or not.
     /// Errors: errc::storage_error.
@@ -121,6 +127,8 @@ private:
 
 template <class Product>
 basic_outbox(basic_store<Product>&) -> basic_outbox<Product>;
+template <class Product>
+basic_outbox(basic_grouped_store<Product>&) -> basic_outbox<Product>;
 /// The outbox of the default product's store.
 using outbox = basic_outbox<allocation::product>;
 
