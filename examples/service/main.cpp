@@ -4,11 +4,13 @@
 #include <pthread.h>  // pthread_sigmask
 #include <signal.h>   // sigset_t, sigwait
 
+#include <algorithm>    // min
 #include <chrono>       // seconds, milliseconds
 #include <condition_variable>  // condition_variable_any
 #include <mutex>        // mutex, unique_lock
 #include <stop_token>   // stop_token
 #include <thread>       // jthread
+#include <cstddef>      // size_t
 #include <cstdio>       // fputs, fflush
 #include <memory>       // unique_ptr
 #include <string>       // string
@@ -87,11 +89,16 @@ auto with_storage(const config& cfg, F&& run) -> int {
         }
         case database_config::kind::postgresql: {
 #ifdef ALLOCATION_SERVICE_POSTGRES
+            // The grouped store: products cached, the commits of concurrent commands written
+            // several per transaction by one group leader at a time. A worker takes a pooled
+            // connection only for a moment (a load, quoting its writes, a read), never for a
+            // command in flight, so the pool is smaller than the workers: 16 for loads and
+            // reads, one for the group leader, a few for the relay and the hold sweep.
             postgres::options opts;
-            opts.max_connections = worker_threads(cfg) + 4;  // one per worker, a few for the relay and reads
+            opts.max_connections = std::min<std::size_t>(worker_threads(cfg), 16) + 4;
             opts.log = [](std::string_view line) { log("postgres: {}", line); };
             std::string error;
-            auto opened = postgres::store::open(db.location, std::move(opts), &error);
+            auto opened = postgres::grouped_store::open(db.location, std::move(opts), &error);
             if (!opened) {
                 log("storage: cannot open the PostgreSQL database: {}", error);
                 return 1;
