@@ -16,8 +16,9 @@
 # it first, then with this build, and the ratio is printed).
 # Redis runs (redis-server on a free port) so the outbox
 # relay publishes every event during the run, as in production; PostgreSQL is a throwaway
-# cluster from scripts/postgres-test-server.sh with its durable settings (fsync,
-# synchronous_commit on; PG_DURABLE=0: the script's fsync=off tuning). Prints one line per run:
+# cluster from scripts/postgres-test-server.sh, a fresh one for each executable measured, with
+# its durable settings (fsync, synchronous_commit on; PG_DURABLE=0: the script's fsync=off
+# tuning). Prints one line per run:
 #   <database> req/s=... p50=...ms p99=...ms (wrk's figures) non2xx=...
 set -euo pipefail
 
@@ -81,11 +82,15 @@ if [ "${REDIS:-}" != none ] && command -v redis-server >/dev/null; then
     done
 fi
 
-# measure EXECUTABLE NAME DATABASE_URL [service options...]
+# measure EXECUTABLE NAME DATABASE_URL [service options...]; DATABASE_URL `postgres`: a fresh
+# throwaway cluster for this run (so a baseline and this build both start from an empty database).
 measure() {
     local exe=$1 name=$2 url=$3 port result
     shift 3
-    case "$url" in sqlite://*) rm -f "${url#sqlite://}" "${url#sqlite://}-wal" "${url#sqlite://}-shm" ;; esac
+    case "$url" in
+        sqlite://*) rm -f "${url#sqlite://}" "${url#sqlite://}-wal" "${url#sqlite://}-shm" ;;
+        postgres) url=$(POSTGRES_TEST_DURABLE=${PG_DURABLE:-1} "$root/scripts/postgres-test-server.sh" start "$pg_state") ;;
+    esac
     "$exe" --port 0 --database "$url" --redis "$redis_url" ${service_threads:+--threads "$service_threads"} "$@" \
         >"$work/$name.out" 2>"$work/$name.log" &
     service_pid=$!
@@ -106,6 +111,7 @@ measure() {
     kill -TERM "$service_pid"
     wait "$service_pid" || true
     service_pid=""
+    if [ -f "$pg_state/url" ]; then "$root/scripts/postgres-test-server.sh" stop "$pg_state" >/dev/null; fi
     grep -h "transactions written" "$work/$name.log" | sed "s/^[^ ]* /$name: /" >&2 || true
     echo "$result" | awk -v name="$name" '{
         for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
@@ -134,11 +140,7 @@ for r in $runs; do
         sqlite) run sqlite "sqlite:///$work/sqlite.db" ;;
         sqlite-normal) run sqlite-normal "sqlite:///$work/sqlite-normal.db" --durability normal ;;
         memory) run memory "memory://" ;;
-        postgres)
-            pg_url=$(POSTGRES_TEST_DURABLE=${PG_DURABLE:-1} "$root/scripts/postgres-test-server.sh" start "$pg_state")
-            run postgres "$pg_url"
-            "$root/scripts/postgres-test-server.sh" stop "$pg_state" >/dev/null
-            ;;
+        postgres) run postgres postgres ;;
         *) echo "service_load: unknown run $r (sqlite, sqlite-normal, postgres, memory)" >&2; exit 2 ;;
     esac
 done
