@@ -11,12 +11,16 @@
 //   hot     0: each thread on products of its own (1,024 each, never contended);
 //           1: all threads on the same product, a new one every 64 commands (contended: the
 //           row lock makes them take turns).
+//   warm    0: a spread thread goes round its 1,024 products, so most commands find their
+//           product for the first time (the grouped store loads it);
+//           1: a spread thread goes round 8 products of its own, cached after the first round.
 //   grouped 0: postgres::store, each command its own transaction of two round trips (lock + load,
 //           write + COMMIT) on its own pooled connection (concurrent commits share WAL flushes:
 //           PostgreSQL's group commit);
 //           1: postgres::grouped_store, products cached and the commits queued meanwhile written
 //           together, one transaction of two round trips per group (per_txn: commands per
 //           transaction).
+// ALLOCATION_BENCH_GROUPS: the grouped store's options::groups_in_flight (default: its default).
 // Threads: 1, 2, 8 and 32. Every product starts with one batch big enough never to run out,
 // so products stay small (lines per product are bounded by the spread above).
 //   cmake --workflow --preset release-bench && build/release-bench/benchmarks/postgres_bus
@@ -49,6 +53,7 @@ using grouped_bus_type = basic_message_bus<postgres::grouped_store>;
 constexpr int products_per_thread = 1'024;
 constexpr int max_threads = 32;
 constexpr int hot_run = 64;
+constexpr int warm_products = 8;
 
 auto script() -> std::string {
     return (std::filesystem::path(__FILE__).parent_path().parent_path() / "scripts" / "postgres-test-server.sh")
@@ -101,7 +106,11 @@ void open_store(const benchmark::State& state) {
                            state.range(0) == 0 ? "%20-csynchronous_commit%3Doff" : "");
     const bool group = state.range(2) == 1;
     if (group) {
-        grouped = postgres::grouped_store::open(url, {.max_connections = max_threads + 2}).value();
+        postgres::options opts{.max_connections = max_threads + 2};
+        if (const char* env = std::getenv("ALLOCATION_BENCH_GROUPS"); env != nullptr && *env != '\0') {
+            opts.groups_in_flight = std::stoul(env);
+        }
+        grouped = postgres::grouped_store::open(url, std::move(opts)).value();
     } else {
         store = postgres::store::open(url, {.max_connections = max_threads + 2}).value();
     }
@@ -136,6 +145,7 @@ void close_store(const benchmark::State&) {
 
 void allocate(benchmark::State& state) {
     const bool hot = state.range(1) == 1;
+    const bool warm = state.range(3) == 1;
     const auto t = state.thread_index();
     std::int64_t n = 0;
     std::int64_t failed = 0;
@@ -144,7 +154,7 @@ void allocate(benchmark::State& state) {
         if (hot) {
             product = (hot_counter++ / hot_run) % (max_threads * products_per_thread);
         } else {
-            product = t * products_per_thread + n % products_per_thread;
+            product = t * products_per_thread + n % (warm ? warm_products : products_per_thread);
         }
         const commands::allocate cmd{order_id{fmt::format("o{}-{}", t, n++)}, sku{fmt::format("S{}", product)},
                                      quantity{1}};
@@ -166,13 +176,15 @@ void allocate(benchmark::State& state) {
 BENCHMARK(allocate)
     ->Setup(open_store)
     ->Teardown(close_store)
-    ->ArgNames({"sync", "hot", "grouped"})
-    ->Args({1, 0, 0})
-    ->Args({1, 0, 1})
-    ->Args({0, 0, 0})
-    ->Args({0, 0, 1})
-    ->Args({1, 1, 0})
-    ->Args({1, 1, 1})
+    ->ArgNames({"sync", "hot", "grouped", "warm"})
+    ->Args({1, 0, 0, 0})
+    ->Args({1, 0, 1, 0})
+    ->Args({1, 0, 0, 1})
+    ->Args({1, 0, 1, 1})
+    ->Args({0, 0, 0, 1})
+    ->Args({0, 0, 1, 1})
+    ->Args({1, 1, 0, 0})
+    ->Args({1, 1, 1, 0})
     ->Threads(1)
     ->Threads(2)
     ->Threads(8)

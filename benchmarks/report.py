@@ -278,14 +278,20 @@ if pg:
     w("")
     w(f"Run by `benchmarks/run.sh` ({when(pg)}) on a throwaway PostgreSQL 15 cluster with `fsync` on.")
     w("`synchronous_commit=on`: a command is acknowledged once its WAL is flushed; `off`: the benchmark's")
-    w("sessions do not wait for the flush. `spread`: each thread on products of its own; `hot`: every")
-    w("thread on one product at a time.")
+    w("sessions do not wait for the flush. `spread`: each thread on 1,024 products of its own, most met")
+    w("for the first time in the run; `warm`: each thread on 8 products of its own; `hot`: every thread")
+    w("on one product at a time. store: `postgres::store` (a transaction per command) or")
+    w("`postgres::grouped_store` (the commits queued meanwhile in one transaction); per txn: commands per")
+    w("transaction.")
     w("")
-    w("| synchronous_commit | workload | threads | Allocate commands/s | failed |")
-    w("|---|---|---:|---:|---:|")
+    w("| synchronous_commit | workload | store | threads | Allocate commands/s | per txn | failed |")
+    w("|---|---|---|---:|---:|---:|---:|")
     for fields, r in rows(pg):
-        w(f"| {'on' if fields.get('sync') == '1' else 'off'} | {'hot' if fields.get('hot') == '1' else 'spread'} | "
-          f"{fields.get('threads', '')} | {r['items_per_second'] / 1e3:.2f} k/s | {r.get('failed', 0):.0f} |")
+        workload = "hot" if fields.get("hot") == "1" else ("warm" if fields.get("warm") == "1" else "spread")
+        store = "grouped" if fields.get("grouped") == "1" else "store"
+        w(f"| {'on' if fields.get('sync') == '1' else 'off'} | {workload} | {store} | "
+          f"{fields.get('threads', '')} | {r['items_per_second'] / 1e3:.2f} k/s | {r.get('per_txn', 0):.1f} | "
+          f"{r.get('failed', 0):.0f} |")
     w("")
 
 # Hand-written analysis, then the storage and service figures measured by their own commands.

@@ -90,12 +90,12 @@ auto with_storage(const config& cfg, F&& run) -> int {
         case database_config::kind::postgresql: {
 #ifdef ALLOCATION_SERVICE_POSTGRES
             // The grouped store: products cached, the commits of concurrent commands written
-            // several per transaction by one group leader at a time. A worker takes a pooled
-            // connection only for a moment (a load, quoting its writes, a read), never for a
-            // command in flight, so the pool is smaller than the workers: 16 for loads and
-            // reads, one for the group leader, a few for the relay and the hold sweep.
+            // several per transaction, up to options::groups_in_flight groups at once. A worker
+            // takes a pooled connection only for a moment (a load, quoting its writes, a read),
+            // never for a command in flight, so the pool is smaller than the workers: 16 for
+            // loads and reads, one per group in flight, two for the relay and the hold sweep.
             postgres::options opts;
-            opts.max_connections = std::min<std::size_t>(worker_threads(cfg), 16) + 4;
+            opts.max_connections = std::min<std::size_t>(worker_threads(cfg), 16) + opts.groups_in_flight + 2;
             opts.log = [](std::string_view line) { log("postgres: {}", line); };
             std::string error;
             auto opened = postgres::grouped_store::open(db.location, std::move(opts), &error);

@@ -2,6 +2,7 @@
 // several per transaction, checked against other processes by the locked versions.
 // SPDX-License-Identifier: MIT
 #include <atomic>   // atomic
+#include <chrono>   // milliseconds, seconds
 #include <cstdint>  // int64_t, uint64_t
 #include <future>   // async, future
 #include <optional> // optional
@@ -183,6 +184,77 @@ TEST_CASE("a product another store changed fails only the commits that touched i
     // The next command reloads the product: through the bus it is allocated.
     auto bus = bootstrap(s);
     CHECK(bus.handle(commands::allocate{order_id{"o1"}, sku{"P1"}, quantity{1}}).value() == batch_ref{"b1"});
+    CHECK(db.scalar("SELECT allocated FROM batches WHERE ref = 'b1'") == "3");
+}
+
+TEST_CASE("a group on other products commits while an earlier group waits for its locks") {
+    fresh_store db;
+    postgres::grouped_store s(db.schema.url());
+    seed(s, "GATE", "g", 10);
+    seed(s, "P2", "b2", 10);
+    REQUIRE(allocate_and_commit(s, "P2", "warm"));
+    const auto queued = s.queued();
+    row_lock gate(db.schema.url(), "GATE");
+    auto waiting = std::async(std::launch::async, [&] { return allocate_and_commit(s, "GATE", "o0"); });
+    wait_queued(s, queued + 1);
+    auto other = std::async(std::launch::async, [&] { return allocate_and_commit(s, "P2", "o1"); });
+    REQUIRE(other.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    CHECK(other.get());
+    CHECK(db.scalar("SELECT count(*) FROM allocations WHERE orderid = 'o1'") == "1");
+    CHECK(waiting.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+    gate.release();
+    CHECK(waiting.get());
+    CHECK(db.scalar("SELECT allocated FROM batches WHERE ref = 'g'") == "1");
+}
+
+TEST_CASE("with one group in flight a group waits for the one before it to be written") {
+    fresh_store db;
+    postgres::grouped_store s(db.schema.url(), {.groups_in_flight = 1});
+    seed(s, "GATE", "g", 10);
+    seed(s, "P2", "b2", 10);
+    REQUIRE(allocate_and_commit(s, "P2", "warm"));
+    const auto queued = s.queued();
+    row_lock gate(db.schema.url(), "GATE");
+    auto waiting = std::async(std::launch::async, [&] { return allocate_and_commit(s, "GATE", "o0"); });
+    wait_queued(s, queued + 1);
+    auto other = std::async(std::launch::async, [&] { return allocate_and_commit(s, "P2", "o1"); });
+    wait_queued(s, queued + 2);
+    CHECK(other.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);
+    gate.release();
+    CHECK(waiting.get());
+    CHECK(other.get());
+}
+
+TEST_CASE("a group in flight behind one that failed never writes what rests on it, even at the version another store wrote") {
+    fresh_store db;
+    postgres::grouped_store s(db.schema.url());
+    postgres::grouped_store other(db.schema.url());
+    seed(s, "GATE", "g", 10);
+    seed(s, "P1", "b1", 10);
+    REQUIRE(allocate_and_commit(s, "P1", "warm"));           // cached in s
+    REQUIRE(allocate_and_commit(other, "P1", "elsewhere"));  // the database is one version ahead
+    const auto queued = s.queued();
+    row_lock gate(db.schema.url(), "GATE");
+    // One commit on GATE and P1: its group waits for GATE's lock, then finds P1 moved on.
+    auto stale = std::async(std::launch::async, [&]() -> result<void> {
+        auto uow = s.begin();
+        for (const auto* code : {"GATE", "P1"}) {
+            ALLOCATION_TRY(p, uow.products().get(sku{code}));
+            ALLOCATION_TRYV(p->allocate({order_id{"o0"}, sku{code}, quantity{1}}));
+        }
+        return uow.commit();
+    });
+    wait_queued(s, queued + 1);
+    // Built on it, so expecting the version the other store wrote: it must fail with it.
+    auto resting = std::async(std::launch::async, [&] { return allocate_and_commit(s, "P1", "o1"); });
+    wait_queued(s, queued + 2);
+    gate.release();
+    CHECK(stale.get().error() == errc::conflict);
+    CHECK(resting.get().error() == errc::conflict);
+    CHECK(db.scalar("SELECT count(*) FROM allocations WHERE orderid IN ('o0', 'o1')") == "0");
+    CHECK(db.scalar("SELECT allocated FROM batches WHERE ref = 'b1'") == "2");
+    // Reloaded, the product takes the line.
+    REQUIRE(allocate_and_commit(s, "P1", "o1"));
     CHECK(db.scalar("SELECT allocated FROM batches WHERE ref = 'b1'") == "3");
 }
 

@@ -104,11 +104,17 @@ private:
 /// - a set that fails makes its products stale (their generation moves on): every later set
 ///   made from them fails too without being written (it saw changes that were never kept), and
 ///   the next get() reloads them. Sets rest on earlier tickets only, so writing in ticket order
-///   never writes a change before one it saw.
+///   never writes a change before one it saw;
+/// - a store may let several groups be written at once (`groups_in_flight()`, default one), each
+///   in its own transaction: a waiter then also leads while fewer groups are being written,
+///   taking the queued sets whose products no group in flight has (and no earlier set left in
+///   the queue). Groups on other products commit side by side; the sets on a product a group in
+///   flight has wait for it, and go together in the next group.
 /// The store (`Store`, a friend) gives:
 /// - `record_writes(held_products&, staged_inbox&) -> Writes`: the writes of a unit of work;
 /// - `write_batch(commit_batch<Writes, slot>&)`: writes a group (see commit_batch);
-/// - `adopt(held)`: its cache takes the products a commit added.
+/// - `adopt(held)`: its cache takes the products a commit added;
+/// - optionally `groups_in_flight() -> size_t`: how many groups may be written at once.
 /// @tparam Store the store.
 /// @tparam Product a basic_product.
 /// @tparam Writes what the store records of a unit of work's changes (movable).
@@ -149,7 +155,7 @@ protected:
         for (auto* s : local.held) changed.push_back({s, s->loaded_generation, 0});
         request req{store().record_writes(local, inbox), seen, std::move(changed), 0, success(), false};
         {
-            const std::lock_guard lock(queue_mutex_);
+            const std::lock_guard lock(mutex_);
             req.ticket = queued_.load(std::memory_order_relaxed) + 1;
             queued_.store(req.ticket, std::memory_order_relaxed);
             queue_.push_back(&req);
@@ -157,7 +163,7 @@ protected:
         for (auto* s : local.held) s->last_ticket = req.ticket;  // still held
         std::forward<LetGo>(let_go)();
         {
-            std::unique_lock lock(queue_mutex_);
+            std::unique_lock lock(mutex_);
             wait_for(lock, [&] { return req.done; });
         }
         if (!req.outcome) {
@@ -174,7 +180,7 @@ protected:
         std::uint64_t last = 0;
         for (const auto& s : seen) last = std::max(last, s.ticket);
         if (last > decided()) {
-            std::unique_lock lock(queue_mutex_);
+            std::unique_lock lock(mutex_);
             wait_for(lock, [&] { return decided() >= last; });
         }
         for (const auto& s : seen) {
@@ -191,24 +197,78 @@ private:
 
     auto store() noexcept -> Store& { return static_cast<Store&>(*this); }
 
-    // Waits until `ready()`, leading the queued sets to the database whenever no one does.
+    // Waits until `ready()`, leading queued sets to the database whenever fewer groups than the
+    // store allows are being written and some queued sets can go (see take()).
     template <class Ready>
     void wait_for(std::unique_lock<std::mutex>& lock, Ready ready) {
         while (!ready()) {
-            if (!leading_ && !queue_.empty()) {
-                leading_ = true;
-                auto group = std::exchange(queue_, {});
-                lock.unlock();
-                write_group(group);
-                lock.lock();
-                const auto last = group.back()->ticket;
-                for (auto* r : group) r->done = true;
-                decided_.store(last, std::memory_order_release);
-                leading_ = false;
-                queue_done_.notify_all();
-            } else {
-                queue_done_.wait(lock);
+            flight f;
+            if (flights_.size() < in_flight_limit() && !queue_.empty()) f = take();
+            if (f.group.empty()) {
+                changed_.wait(lock);
+                continue;
             }
+            flights_.push_back(&f);
+            lock.unlock();
+            write_group(f.group);
+            lock.lock();
+            for (auto* r : f.group) r->done = true;
+            flights_.erase(std::find(flights_.begin(), flights_.end(), &f));
+            // Every ticket before the first one still queued or in flight is decided.
+            auto first = queued_.load(std::memory_order_relaxed) + 1;
+            if (!queue_.empty()) first = std::min(first, queue_.front()->ticket);
+            for (const auto* other : flights_) first = std::min(first, other->group.front()->ticket);
+            decided_.store(first - 1, std::memory_order_release);
+            changed_.notify_all();
+        }
+    }
+
+    // A group being written: its sets, and the slots of their products (sorted).
+    struct flight {
+        std::vector<request*> group;
+        std::vector<const void*> products;
+    };
+
+    // Takes from the queue, in ticket order, every set that shares no product with a group being
+    // written nor with an earlier set left in the queue: groups in flight never share a product,
+    // so each set's writes follow those of every set it rests on (earlier sets on its products).
+    // With no group in flight, that is the whole queue.
+    auto take() -> flight {
+        flight f;
+        if (flights_.empty()) {
+            f.group = std::exchange(queue_, {});
+            return f;
+        }
+        std::vector<const void*> blocked;
+        for (const auto* other : flights_) blocked.insert(blocked.end(), other->products.begin(), other->products.end());
+        const auto touches = [](const request& r, const std::vector<const void*>& slots) {
+            const auto in = [&](const auto& s) { return std::find(slots.begin(), slots.end(), s.slot) != slots.end(); };
+            return std::any_of(r.changed.begin(), r.changed.end(), in) || std::any_of(r.seen.begin(), r.seen.end(), in);
+        };
+        std::vector<request*> rest;
+        for (auto* r : queue_) {
+            auto& into = touches(*r, blocked) ? rest : f.group;
+            into.push_back(r);
+            if (&into == &rest) {
+                for (const auto& s : r->changed) blocked.push_back(s.slot);
+                for (const auto& s : r->seen) blocked.push_back(s.slot);
+            }
+        }
+        queue_ = std::move(rest);
+        for (const auto* r : f.group) {
+            for (const auto& s : r->changed) f.products.push_back(s.slot);
+            for (const auto& s : r->seen) f.products.push_back(s.slot);
+        }
+        return f;
+    }
+
+    // How many groups may be written at once: the store's groups_in_flight() when it has one,
+    // else one.
+    [[nodiscard]] auto in_flight_limit() const noexcept -> std::size_t {
+        if constexpr (requires(const Store& s) { s.groups_in_flight(); }) {
+            return std::max<std::size_t>(1, static_cast<const Store&>(*this).groups_in_flight());
+        } else {
+            return 1;
         }
     }
 
@@ -221,10 +281,10 @@ private:
         for (auto* s : batch.stale_) s->generation.fetch_add(1);
     }
 
-    std::mutex queue_mutex_;
-    std::condition_variable queue_done_;
-    std::vector<request*> queue_;
-    bool leading_ = false;
+    std::mutex mutex_;
+    std::condition_variable changed_;  // a group was written
+    std::vector<request*> queue_;      // in ticket order
+    std::vector<flight*> flights_;     // the groups being written
     std::atomic<std::uint64_t> queued_{0};
     std::atomic<std::uint64_t> decided_{0};
     std::atomic<std::uint64_t> conflicts_{0};

@@ -176,13 +176,8 @@ template <class Id>
     return read_id<Id>(f);
 }
 
-/// The query of a product's rows, in one statement (one snapshot). Column 10 is the row's kind:
-/// 0, its row, then one per (batch, allocation), batches in insertion order and allocations
-/// oldest first (a batch without allocations has one row with NULL allocation columns); 1, a
-/// hold (batch in column 4, order and quantity in 8 and 9, deadline, lines and sequence in 11,
-/// 12 and 14); 2, a backorder (order and quantity in 8 and 9, priority and sequence in 13 and 14).
-template <class Sku>
-[[nodiscard]] auto product_select(pqxx::connection& c, const Sku& key) -> std::string {
+// product_select() with `key` standing for the SKU (an SQL literal, or a parameter).
+[[nodiscard]] inline auto product_select_text(std::string_view key) -> std::string {
     return fmt::format(
         "SELECT p.version, p.reorder_point, p.max_level, p.multiple, b.ref, b.purchased, "
         "to_char(b.eta, 'YYYY-MM-DD'), to_char(b.expires, 'YYYY-MM-DD'), a.orderid, a.qty, 0 AS kind, "
@@ -194,7 +189,31 @@ template <class Sku>
         "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, o.orderid, o.qty, 2, "
         "NULL, NULL, o.priority, o.sequence, 0 FROM backorders o WHERE o.sku = {0} "
         "ORDER BY kind, k1, k2",
-        sql(c, key));
+        key);
+}
+
+/// The query of a product's rows, in one statement (one snapshot). Column 10 is the row's kind:
+/// 0, its row, then one per (batch, allocation), batches in insertion order and allocations
+/// oldest first (a batch without allocations has one row with NULL allocation columns); 1, a
+/// hold (batch in column 4, order and quantity in 8 and 9, deadline, lines and sequence in 11,
+/// 12 and 14); 2, a backorder (order and quantity in 8 and 9, priority and sequence in 13 and 14).
+template <class Sku>
+[[nodiscard]] auto product_select(pqxx::connection& c, const Sku& key) -> std::string {
+    return product_select_text(sql(c, key));
+}
+
+/// The rows of product_select() for `key`, through a statement prepared on the connection at its
+/// first use (parsed and planned once per connection, not once per load).
+template <class Sku>
+[[nodiscard]] auto product_rows(pqxx::connection& c, const Sku& key) -> pqxx::result {
+    static const std::string text = product_select_text("$1");
+    c.prepare("allocation_product_rows", text);
+    pqxx::nontransaction tx(c);
+    if constexpr (allocation::detail::integer_id<Sku>) {
+        return tx.exec_prepared("allocation_product_rows", allocation::detail::id_column(key));
+    } else {
+        return tx.exec_prepared("allocation_product_rows", std::string(allocation::detail::id_column(key)));
+    }
 }
 
 /// The product of the rows of product_select() (which must have at least one), made by `maker`,

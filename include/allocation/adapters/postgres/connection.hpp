@@ -39,6 +39,10 @@ struct options {
     /// lock_timeout), then fails with errc::conflict, which the message bus retries. Zero: fail
     /// at once (SELECT ... FOR UPDATE NOWAIT).
     std::chrono::milliseconds lock_timeout{2'000};
+    /// postgres::grouped_store: how many groups of commits may be written at once, each in its
+    /// own transaction on its own connection. Groups in flight never share a product: commits on
+    /// a product a group in flight has wait for it and go together in a later group.
+    std::size_t groups_in_flight = 2;
     /// Receives one line for every database failure (the SQLSTATE and PostgreSQL's message);
     /// none by default.
     std::function<void(std::string_view)> log{};

@@ -7,17 +7,20 @@
 // - get(sku) holds the product's slot in this store (one unit of work of this process holds a
 //   product at a time; a second waits up to options::lock_timeout, then errc::conflict). A cached
 //   product is taken as it is, with no round trip: its version is checked when its commit is
-//   written. A product not cached, or made stale by a failed commit, is loaded.
+//   written. A product not cached, or made stale by a failed commit, is loaded (one statement,
+//   prepared once per connection).
 // - commit() records the unit of work's SQL (its tracked changes, events for the outbox, inbox
 //   records) and the version each product it holds is expected to have, queues them under the
-//   next ticket and lets the products go at once. The leader of the queued sets writes them in
-//   two round trips: `BEGIN; SELECT ... FROM products WHERE sku IN (...) ORDER BY sku FOR UPDATE`
+//   next ticket and lets the products go at once. Up to options::groups_in_flight groups are
+//   written at once, each by its leader on a connection of its own, never two on one product
+//   (common/group_commit.hpp). A leader writes its group in two round trips: `BEGIN; SELECT ... FROM products WHERE sku IN (...) ORDER BY sku FOR UPDATE`
 //   (the rows of the group's products locked in one fixed order, so processes never deadlock)
 //   compared with the version the first set on each product expects (the later ones chain on
 //   it); a set whose product another process moved on fails with errc::conflict, with every
 //   later set that saw its effects, and those products are reloaded by their next get(). Then
 //   every write of the surviving sets and `COMMIT` in one string. When the database refuses
-//   that (a CHECK or UNIQUE violation), the sets are written again one transaction each, so that
+//   that (a CHECK or UNIQUE violation), the transaction goes back to a savepoint taken after the
+//   lock and the sets are written again one at a time, each under a savepoint of its own, so that
 //   only the guilty one fails. A command is answered only once its COMMIT returned.
 // Several processes may share the database: the locked version check keeps their products apart.
 #ifndef ALLOCATION_ADAPTERS_POSTGRES_GROUPED_STORE_HPP
@@ -30,8 +33,10 @@
 #include <memory>         // shared_ptr, make_shared, unique_ptr
 #include <optional>       // optional
 #include <string>         // string
+#include <string_view>    // string_view
 #include <system_error>   // error_code
 #include <unordered_map>  // unordered_map
+#include <unordered_set>  // unordered_set
 #include <utility>        // move, pair
 #include <vector>         // vector
 
@@ -101,6 +106,9 @@ public:
     /// Starts a unit of work.
     [[nodiscard]] auto begin() -> unit_of_work_type { return unit_of_work_type(*this); }
 
+    /// How many groups of commits may be written at once (options::groups_in_flight).
+    [[nodiscard]] auto groups_in_flight() const noexcept -> std::size_t { return this->pool()->settings().groups_in_flight; }
+
     /// The stored result of a message id processed before; none when new.
     auto find_processed(const std::string& id) -> result<std::optional<std::string>> {
         return detail::with_connection(*pool_, [&](pqxx::connection& c) {
@@ -126,11 +134,21 @@ private:
             return !detail::exec(c, "SELECT 1 FROM products WHERE sku = " + detail::sql(c, key)).empty();
         });
     }
+    // A SKU not cached yet is loaded here, in one round trip, and its slot made with it (unless
+    // another unit of work holds the slot meanwhile: it is then loaded under the slot).
     auto slot_of(const sku_type& key) -> result<slot*> {
         if (auto* s = map_.find(key)) return s;
-        ALLOCATION_TRY(known, contains(key));
-        if (!known) return static_cast<slot*>(nullptr);
-        return map_.find_or_make(key);
+        ALLOCATION_TRY(loaded, load(key));
+        if (!loaded) return static_cast<slot*>(nullptr);
+        auto* s = map_.find_or_make(key);
+        if (s->try_lock()) {
+            if (!s->product) {
+                s->product = std::move(*loaded);
+                s->loaded_generation = s->generation.load();
+            }
+            s->unlock();
+        }
+        return s;
     }
     // A current cached product is taken as it is (its commit checks its version); else it is
     // loaded.
@@ -156,7 +174,7 @@ private:
 
     auto load(const sku_type& key) -> result<std::optional<Product>> {
         ALLOCATION_TRY(rows, detail::with_connection(*pool_, [&](pqxx::connection& c) {
-                           return detail::exec(c, detail::product_select(c, key));
+                           return detail::product_rows(c, key);
                        }));
         if (rows.empty()) return std::optional<Product>{};
         try {
@@ -209,16 +227,8 @@ private:
             batch.fail_rest(conn.error());
             return;
         }
-        std::vector<std::size_t> all;
-        all.reserve(batch.size());
-        for (std::size_t i = 0; i < batch.size(); ++i) all.push_back(i);
         auto c = std::move(conn).value();
-        if (!write_sets(c, batch, all) && c) {
-            // The database refused the group: each set alone, so that only the guilty one fails.
-            for (std::size_t i = 0; i < batch.size() && c; ++i) {
-                if (batch.ok(i)) write_sets(c, batch, {i});
-            }
-        }
+        write_group(c, batch);
         if (!c) {
             batch.fail_rest(errc::storage_error);
             return;
@@ -226,79 +236,104 @@ private:
         pool_->release(std::move(c));
     }
 
-    // Writes the sets `which` of the batch in one transaction: locks their products' rows in SKU
-    // order and checks the versions, fails the sets whose products moved on, then sends every
-    // write of the others and COMMIT. False when the database refused the writes (nothing was
-    // kept; the sets are still to be decided, but for a lone set, which fails). A connection
-    // left in an unknown state is discarded (`c` becomes null; the sets are then failed).
-    auto write_sets(std::unique_ptr<pqxx::connection>& c, batch_type& batch, const std::vector<std::size_t>& which) -> bool {
-        // The first set to name each product carries the check; the later ones chain on it.
-        std::vector<std::pair<std::size_t, const detail::grouped_writes::check*>> checks;
-        std::unordered_map<std::string, std::size_t> first;
+    // Writes the batch in one transaction: locks the rows of its products in SKU order, checks
+    // their versions, fails the sets whose products moved on, then sends every write of the
+    // others and COMMIT. When the database refuses those writes, each set is written again alone under a
+    // savepoint, still holding the locks, so that only the guilty one fails. A connection left in
+    // an unknown state is discarded (`c` becomes null; the sets not decided then fail).
+    void write_group(std::unique_ptr<pqxx::connection>& c, batch_type& batch) {
+        std::unordered_map<std::string, std::optional<std::uint64_t>> stored;  // by SKU literal
         std::string keys;
-        for (const auto i : which) {
-            if (batch.skip(i)) continue;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (!batch.ok(i)) continue;
             for (const auto& ch : batch.writes(i).checks) {
-                if (first.emplace(ch.sku, checks.size()).second) {
-                    if (!keys.empty()) keys += ", ";
-                    keys += ch.sku;
-                    checks.emplace_back(i, &ch);
-                }
+                if (stored.emplace(ch.sku, std::nullopt).second) keys += (keys.empty() ? "" : ", ") + ch.sku;
             }
         }
-        const bool alone = which.size() == 1;
-        try {
-            std::string sql;
-            if (checks.empty()) {
-                sql = "BEGIN;\n";  // sets of inbox records only: nothing to lock
+        const bool began = attempt(c, batch, [&] {
+            if (keys.empty()) {
+                detail::exec(*c, "BEGIN");  // sets of inbox records only: nothing to lock
             } else {
-                const auto rows = detail::exec(*c, fmt::format("BEGIN;\nSELECT sku, version FROM products WHERE sku IN ({}) "
-                                                               "ORDER BY sku FOR UPDATE",
-                                                               keys));
-                std::vector<std::optional<std::uint64_t>> stored(checks.size());
+                const auto rows = detail::exec(
+                    *c, fmt::format("BEGIN;\nSELECT sku, version FROM products WHERE sku IN ({}) ORDER BY sku FOR UPDATE",
+                                    keys));
                 for (const auto& row : rows) {
-                    const auto it = first.find(detail::sql(*c, detail::read_id<sku_type>(row[0])));
-                    if (it != first.end()) stored[it->second] = row[1].as<std::uint64_t>();
-                }
-                for (std::size_t k = 0; k < checks.size(); ++k) {
-                    const auto& [i, ch] = checks[k];
-                    if (stored[k] == ch->expected) continue;
-                    batch.fail(i, ch->expected ? std::error_code(errc::conflict) : std::error_code(errc::duplicate_product));
+                    stored[detail::sql(*c, detail::read_id<sku_type>(row[0]))] = row[1].as<std::uint64_t>();
                 }
             }
-            std::size_t written = 0;
-            for (const auto i : which) {
-                if (batch.skip(i)) continue;
-                sql += batch.writes(i).sql;
-                ++written;
+        });
+        if (!began) return;
+        // The first set written on each product carries the check; the later ones chain on it.
+        std::unordered_set<std::string_view> checked;
+        std::string sql = "SAVEPOINT sets;\n";
+        std::size_t written = 0;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (batch.skip(i)) continue;
+            for (const auto& ch : batch.writes(i).checks) {
+                if (!checked.insert(ch.sku).second) continue;
+                if (stored[ch.sku] != ch.expected) {
+                    batch.fail(i, ch.expected ? std::error_code(errc::conflict) : std::error_code(errc::duplicate_product));
+                    break;
+                }
             }
-            if (written == 0) {
-                if (!checks.empty()) detail::exec(*c, "ROLLBACK");
-                return true;
-            }
-            sql += "COMMIT";
-            detail::exec(*c, sql);
+            if (batch.skip(i)) continue;
+            sql += batch.writes(i).sql;
+            ++written;
+        }
+        if (written == 0) {
+            attempt(c, batch, [&] { detail::exec(*c, "ROLLBACK"); });
+            return;
+        }
+        sql += "RELEASE sets;\nCOMMIT";
+        std::error_code refused;
+        if (attempt(c, batch, [&] { detail::exec(*c, sql); }, &refused)) {
             batch.committed();
+            return;
+        }
+        if (!c || !attempt(c, batch, [&] { detail::exec(*c, "ROLLBACK TO SAVEPOINT sets"); })) return;
+        // The database refused the group: each set alone, so that only the guilty one fails.
+        for (std::size_t i = 0; i < batch.size() && c; ++i) {
+            if (batch.skip(i)) continue;
+            std::error_code guilty;
+            if (attempt(c, batch, [&] { detail::exec(*c, "SAVEPOINT one;\n" + batch.writes(i).sql + "RELEASE one"); },
+                        &guilty)) {
+                continue;
+            }
+            if (!c || !attempt(c, batch, [&] { detail::exec(*c, "ROLLBACK TO SAVEPOINT one"); })) return;
+            batch.fail(i, guilty);
+        }
+        if (c && attempt(c, batch, [&] { detail::exec(*c, "COMMIT"); })) batch.committed();
+    }
+
+    // Runs `step` on the transaction of `c`. True when it succeeded. Else the failure is
+    // reported; with `refused`, a failure that leaves the session usable is stored there and the
+    // transaction is left to the caller; any other failure ends the transaction (a ROLLBACK, or
+    // the connection discarded: `c` becomes null) and fails every set not decided yet.
+    template <class Step>
+    auto attempt(std::unique_ptr<pqxx::connection>& c, batch_type& batch, Step step, std::error_code* refused = nullptr)
+        -> bool {
+        try {
+            step();
             return true;
         } catch (...) {
             auto f = detail::classify(std::current_exception());
             pool_->report(f.text);
+            if (f.state == detail::aftermath::usable && refused != nullptr) {
+                *refused = f.code;
+                return false;
+            }
+            if (f.state == detail::aftermath::usable) {
+                try {
+                    detail::exec(*c, "ROLLBACK");
+                } catch (...) {
+                    f.state = detail::aftermath::broken;
+                }
+            }
             if (f.state == detail::aftermath::broken) {
                 pool_->discard(std::move(c));
                 c = nullptr;
-                for (const auto i : which) batch.fail(i, f.code);
-                return false;
             }
-            try {
-                detail::exec(*c, "ROLLBACK");
-            } catch (...) {
-                pool_->discard(std::move(c));
-                c = nullptr;
-            }
-            if (alone) {
-                batch.fail(which.front(), f.code);
-                return true;
-            }
+            batch.fail_rest(f.code);
             return false;
         }
     }

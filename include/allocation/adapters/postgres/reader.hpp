@@ -35,7 +35,7 @@ public:
     auto load(const typename traits::sku_type& key) -> result<std::optional<Product>> {
         return with_connection(*pool_, [&](pqxx::connection& c) {
             std::optional<Product> out;
-            const auto rows = exec(c, product_select(c, key));
+            const auto rows = product_rows(c, key);
             if (!rows.empty()) out = decode_product<Product>(key, rows, *maker_);
             return out;
         });
