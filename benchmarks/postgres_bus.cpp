@@ -95,7 +95,7 @@ int run_number = 0;
 // A fresh schema with max_threads * products_per_thread products of one large batch each,
 // written in bulk.
 void open_store(const benchmark::State& state) {
-    const auto schema = fmt::format("bench_{}", ++run_number);
+    const auto schema = fmt::format("bench_{}_{}", getpid(), ++run_number);  // processes may share a server
     {
         pqxx::connection c(server_url());
         pqxx::nontransaction tx(c);
@@ -106,7 +106,8 @@ void open_store(const benchmark::State& state) {
                            state.range(0) == 0 ? "%20-csynchronous_commit%3Doff" : "");
     const bool group = state.range(2) == 1;
     if (group) {
-        postgres::options opts{.max_connections = max_threads + 2};
+        postgres::options opts{.max_connections = max_threads + 2,
+                               .log = [](std::string_view line) { fmt::print(stderr, "postgres: {}\n", line); }};
         if (const char* env = std::getenv("ALLOCATION_BENCH_GROUPS"); env != nullptr && *env != '\0') {
             opts.groups_in_flight = std::stoul(env);
         }

@@ -226,7 +226,7 @@ private:
     // A group being written: its sets, and the slots of their products (sorted).
     struct flight {
         std::vector<request*> group;
-        std::vector<const void*> products;
+        std::vector<const slot*> products;
     };
 
     // Takes from the queue, in ticket order, every set that shares no product with a group being
@@ -235,13 +235,9 @@ private:
     // With no group in flight, that is the whole queue.
     auto take() -> flight {
         flight f;
-        if (flights_.empty()) {
-            f.group = std::exchange(queue_, {});
-            return f;
-        }
-        std::vector<const void*> blocked;
+        std::vector<const slot*> blocked;
         for (const auto* other : flights_) blocked.insert(blocked.end(), other->products.begin(), other->products.end());
-        const auto touches = [](const request& r, const std::vector<const void*>& slots) {
+        const auto touches = [](const request& r, const std::vector<const slot*>& slots) {
             const auto in = [&](const auto& s) { return std::find(slots.begin(), slots.end(), s.slot) != slots.end(); };
             return std::any_of(r.changed.begin(), r.changed.end(), in) || std::any_of(r.seen.begin(), r.seen.end(), in);
         };
