@@ -56,8 +56,7 @@ constexpr int hot_run = 64;
 constexpr int warm_products = 8;
 
 auto script() -> std::string {
-    return (std::filesystem::path(__FILE__).parent_path().parent_path() / "scripts" / "postgres-test-server.sh")
-        .string();
+    return (std::filesystem::path(ALLOCATION_SOURCE_DIR) / "scripts" / "postgres-test-server.sh").string();
 }
 auto state_dir() -> std::string { return fmt::format("/tmp/allocation-postgres-bench-{}", getpid()); }
 
