@@ -237,24 +237,25 @@ private:
         flight f;
         std::vector<const slot*> blocked;
         for (const auto* other : flights_) blocked.insert(blocked.end(), other->products.begin(), other->products.end());
-        const auto touches = [](const request& r, const std::vector<const slot*>& slots) {
-            const auto in = [&](const auto& s) { return std::find(slots.begin(), slots.end(), s.slot) != slots.end(); };
+        const auto products_of = [](const request& r, std::vector<const slot*>& out) {
+            for (const auto& s : r.changed) out.push_back(s.slot);
+            for (const auto& s : r.seen) out.push_back(s.slot);
+        };
+        const auto touches = [&](const request& r) {
+            const auto in = [&](const auto& s) { return std::find(blocked.begin(), blocked.end(), s.slot) != blocked.end(); };
             return std::any_of(r.changed.begin(), r.changed.end(), in) || std::any_of(r.seen.begin(), r.seen.end(), in);
         };
         std::vector<request*> rest;
         for (auto* r : queue_) {
-            auto& into = touches(*r, blocked) ? rest : f.group;
-            into.push_back(r);
-            if (&into == &rest) {
-                for (const auto& s : r->changed) blocked.push_back(s.slot);
-                for (const auto& s : r->seen) blocked.push_back(s.slot);
+            if (touches(*r)) {
+                rest.push_back(r);
+                products_of(*r, blocked);
+            } else {
+                f.group.push_back(r);
+                products_of(*r, f.products);
             }
         }
         queue_ = std::move(rest);
-        for (const auto* r : f.group) {
-            for (const auto& s : r->changed) f.products.push_back(s.slot);
-            for (const auto& s : r->seen) f.products.push_back(s.slot);
-        }
         return f;
     }
 

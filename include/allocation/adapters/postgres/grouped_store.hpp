@@ -276,7 +276,7 @@ private:
                     break;
                 }
             }
-            if (batch.skip(i)) continue;
+            if (!batch.ok(i)) continue;
             sql += batch.writes(i).sql;
             ++written;
         }

@@ -72,8 +72,19 @@ namespace schema {
 /// The schema version this adapter writes.
 inline constexpr int current_version = 3;
 
+/// The columns of an event in the outbox, in every version (`{events}` in the migrations).
+inline constexpr std::string_view event_columns = R"sql(channel  TEXT NOT NULL,
+    orderid  {order},
+    sku      {sku},
+    batchref {ref},
+    qty      INTEGER,
+    qty2     INTEGER,
+    eta      TEXT,
+    reason   TEXT)sql";
+
 /// Migration i + 1 takes the schema from version i to i + 1. `{sku}`, `{ref}` and `{order}` are
-/// the column types of the identifiers (detail::id_column_type: INTEGER or TEXT).
+/// the column types of the identifiers (detail::id_column_type: INTEGER or TEXT); `{events}`,
+/// event_columns.
 inline constexpr std::array<std::string_view, current_version> migrations = {
     R"sql(
 CREATE TABLE products (
@@ -111,14 +122,7 @@ CREATE TABLE inbox (                -- message ids processed, with their results
 ) WITHOUT ROWID;
 CREATE TABLE outbox (               -- events committed, published by the relay
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
-    channel  TEXT NOT NULL,
-    orderid  {order},
-    sku      {sku},
-    batchref {ref},
-    qty      INTEGER,
-    qty2     INTEGER,
-    eta      TEXT,
-    reason   TEXT,
+    {events},
     sent     INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX outbox_unsent ON outbox (sent, id);
@@ -160,14 +164,7 @@ INSERT INTO outbox_cursor (id, last) VALUES (1, coalesce((SELECT min(id) - 1 FRO
                                                          (SELECT max(id) FROM outbox), 0));
 CREATE TABLE outbox_v3 (            -- events committed, published by the relay
     id       INTEGER PRIMARY KEY,
-    channel  TEXT NOT NULL,
-    orderid  {order},
-    sku      {sku},
-    batchref {ref},
-    qty      INTEGER,
-    qty2     INTEGER,
-    eta      TEXT,
-    reason   TEXT
+    {events}
 );
 INSERT INTO outbox_v3 SELECT id, channel, orderid, sku, batchref, qty, qty2, eta, reason FROM outbox ORDER BY id;
 DROP TABLE outbox;
@@ -179,10 +176,12 @@ ALTER TABLE outbox_v3 RENAME TO outbox;
 /// INTEGER or TEXT columns by their type.
 template <class Traits = default_traits>
 [[nodiscard]] auto migration_script(std::size_t i) -> std::string {
-    return fmt::format(fmt::runtime(migrations.at(i)),
-                       fmt::arg("sku", detail::id_column_type<typename Traits::sku_type>),
-                       fmt::arg("ref", detail::id_column_type<typename Traits::batch_ref_type>),
-                       fmt::arg("order", detail::id_column_type<typename Traits::order_id_type>));
+    const auto expand = [](std::string_view text, const auto&... more) {
+        return fmt::format(fmt::runtime(text), fmt::arg("sku", detail::id_column_type<typename Traits::sku_type>),
+                           fmt::arg("ref", detail::id_column_type<typename Traits::batch_ref_type>),
+                           fmt::arg("order", detail::id_column_type<typename Traits::order_id_type>), more...);
+    };
+    return expand(migrations.at(i), fmt::arg("events", expand(event_columns)));
 }
 
 /// Applies the connection settings: WAL journal, the durability, a busy timeout.
