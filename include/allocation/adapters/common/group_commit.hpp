@@ -223,7 +223,7 @@ private:
         }
     }
 
-    // A group being written: its sets, and the slots of their products (sorted).
+    // A group being written: its sets, and the slots of their products.
     struct flight {
         std::vector<request*> group;
         std::vector<const slot*> products;
