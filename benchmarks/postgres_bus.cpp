@@ -90,11 +90,12 @@ std::optional<grouped_bus_type> grouped_bus;
 std::uint64_t transactions_before = 0;
 std::atomic<std::int64_t> hot_counter{0};
 int run_number = 0;
+std::string schema;  // of the current run
 
 // A fresh schema with max_threads * products_per_thread products of one large batch each,
 // written in bulk.
 void open_store(const benchmark::State& state) {
-    const auto schema = fmt::format("bench_{}_{}", getpid(), ++run_number);  // processes may share a server
+    schema = fmt::format("bench_{}_{}", getpid(), ++run_number);  // processes may share a server
     {
         pqxx::connection c(server_url());
         pqxx::nontransaction tx(c);
@@ -122,7 +123,7 @@ void open_store(const benchmark::State& state) {
         tx.exec(fmt::format("INSERT INTO batches (ref, sku, position, purchased) "
                             "SELECT 'B' || i, 'S' || i, 0, {} FROM generate_series(0, {}) i",
                             max_quantity, n - 1));
-        tx.exec("ANALYZE");
+        tx.exec("ANALYZE products; ANALYZE batches");
         tx.commit();
     }
     const auto log = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
@@ -136,11 +137,15 @@ void open_store(const benchmark::State& state) {
     hot_counter = 0;
 }
 
+// Drops the run's schema, so that a server shared by many runs does not grow.
 void close_store(const benchmark::State&) {
     bus.reset();
     store.reset();
     grouped_bus.reset();
     grouped.reset();
+    pqxx::connection c(server_url());
+    pqxx::nontransaction tx(c);
+    tx.exec(fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", schema));
 }
 
 void allocate(benchmark::State& state) {

@@ -8,6 +8,7 @@
 #include <future>   // async, future
 #include <optional> // optional
 #include <string>   // string, to_string
+#include <string_view>  // string_view
 #include <thread>   // thread, this_thread
 #include <vector>   // vector
 
@@ -251,6 +252,73 @@ TEST_CASE("a commit resting on one that failed is never written, even at the ver
     // Reloaded, the product takes the line.
     REQUIRE(allocate_and_commit(s, "P1", "o1"));
     CHECK(db.scalar("SELECT allocated FROM batches WHERE ref = 'b1'") == "3");
+}
+
+TEST_CASE("commits of one group written as rows and as statements keep their order on a product, whatever its ids contain") {
+    fresh_store db;
+    std::atomic<int> refused{0};  // statements the database refused
+    postgres::grouped_store s(db.schema.url(), {.groups_in_flight = 1, .log = [&](std::string_view) { ++refused; }});
+    const std::string code = "P'1\"{,}\\";
+    const std::string ref = "b\"1,\\{ }";
+    const std::string line = "o 1\"{NULL}";
+    seed(s, "GATE", "g", 10);
+    seed(s, code, ref, 10);
+    const auto commit = [&](auto change) {
+        return std::async(std::launch::async, [&s, &code, change]() -> result<void> {
+            auto uow = s.begin();
+            ALLOCATION_TRY(p, uow.products().get(sku{code}));
+            ALLOCATION_TRYV(change(*p, uow));
+            return uow.commit();
+        });
+    };
+    const auto before = s.transactions();
+    const auto queued = s.queued();
+    // The leader of the first commit waits for GATE's row, so the next five queue as one group.
+    row_lock gate(db.schema.url(), "GATE");
+    auto leader = std::async(std::launch::async, [&] { return allocate_and_commit(s, "GATE", "o0"); });
+    wait_queued(s, queued + 1);
+    std::vector<std::future<result<void>>> commits;
+    const auto allocate = [&](const std::string& order, std::int64_t qty) {
+        return [order, qty, &code](product& p, auto&) -> result<void> {
+            ALLOCATION_TRYV(p.allocate({order_id{order}, sku{code}, quantity{qty}}));
+            return success();
+        };
+    };
+    commits.push_back(commit(allocate(line, 1)));  // as rows
+    wait_queued(s, queued + 2);
+    commits.push_back(commit([&](product& p, auto&) -> result<void> {  // as statements
+        ALLOCATION_TRYV(p.deallocate(order_id{line}));
+        return success();
+    }));
+    wait_queued(s, queued + 3);
+    commits.push_back(commit(allocate(line, 1)));  // as rows again, after the deallocation
+    wait_queued(s, queued + 4);
+    commits.push_back(commit([&](product& p, auto&) { return p.change_batch_quantity(batch_ref{ref}, quantity{8}); }));
+    wait_queued(s, queued + 5);
+    commits.push_back(commit([&](product& p, auto& uow) -> result<void> {
+        ALLOCATION_TRYV(p.allocate({order_id{"o2"}, sku{code}, quantity{2}}));
+        return uow.record_processed("m-'\"{}", "b\"1");
+    }));
+    wait_queued(s, queued + 6);
+    gate.release();
+    CHECK(leader.get());
+    for (auto& c : commits) CHECK(c.get());
+    CHECK(s.transactions() - before == 2);  // the leader's group, then the five together
+    CHECK(refused == 0);                      // written in their order at the first attempt
+    CHECK(db.scalar("SELECT string_agg(orderid || '=' || qty, '|' ORDER BY id) FROM allocations a JOIN batches b "
+                    "ON b.ref = a.batch_ref WHERE b.sku = " + db.quote(code)) == line + "=1|o2=2");
+    CHECK(db.scalar("SELECT purchased || '/' || allocated FROM batches WHERE ref = " + db.quote(ref)) == "8/3");
+    CHECK(db.scalar("SELECT string_agg(channel || ':' || coalesce(orderid, '') || ':' || coalesce(batchref, ''), '|' "
+                    "ORDER BY id) FROM outbox WHERE sku = " + db.quote(code) + " AND channel <> 'batch_created'") ==
+          fmt::format("line_allocated:{0}:{1}|line_deallocated:{0}:{1}|line_allocated:{0}:{1}|batch_quantity_changed::{1}|"
+                      "line_allocated:o2:{1}",
+                      line, ref));
+    CHECK(s.find_processed("m-'\"{}").value() == std::optional<std::string>("b\"1"));
+    auto uow = db.store.begin();  // what another store reads
+    auto* p = uow.products().get(sku{code}).value();
+    REQUIRE(p != nullptr);
+    CHECK(p->available() == quantity{5});
+    CHECK(p->version() == s.begin().products().get(sku{code}).value()->version());
 }
 
 TEST_CASE("a grouped store keeps what the existing store reads, and answers a message id from its inbox") {

@@ -1,4 +1,4 @@
-// allocation tests — the PostgreSQL store with integer identifiers and a decimal quantity: bigint
+// allocation tests — both PostgreSQL stores with integer identifiers and a decimal quantity: bigint
 // id columns, numeric quantity columns holding the units, through the bus, the inbox and a
 // second store on the database.
 // SPDX-License-Identifier: MIT
@@ -21,6 +21,7 @@ using namespace allocation;
 
 using app = testing::stored_integer_app;
 using store_type = postgres::basic_store<app::product>;
+using grouped_store_type = postgres::basic_grouped_store<app::product>;
 
 // The first column of the first row of a query on the schema, as text.
 auto scalar(const std::string& url, const std::string& sql) -> std::string {
@@ -38,11 +39,12 @@ auto column_type(const std::string& url, const std::string& table, const std::st
 }  // namespace
 
 TEST_SUITE("postgres") {
-TEST_CASE("integer ids and a decimal quantity go through the bus on PostgreSQL, in bigint and numeric columns") {
+TEST_CASE_TEMPLATE("integer ids and a decimal quantity go through the bus on PostgreSQL, in bigint and numeric columns",
+                   Store, store_type, grouped_store_type) {
     testing::postgres::scratch_schema schema;
     const auto& url = schema.url();
     {
-        store_type s(url);
+        Store s(url);
         REQUIRE(s.migrate());
         testing::run_integer_ids_commands<app>(s, [&] { return std::stoi(scalar(url, "SELECT count(*) FROM allocations")); });
     }
@@ -60,7 +62,7 @@ TEST_CASE("integer ids and a decimal quantity go through the bus on PostgreSQL, 
     CHECK(scalar(url, "SELECT purchased FROM batches WHERE ref = 10") == "1.000");
     CHECK(scalar(url, "SELECT allocated FROM batches WHERE ref = 11") == "3000001.251");
     CHECK(scalar(url, "SELECT qty FROM outbox WHERE channel = 'line_allocated' AND orderid = 43") == "3000000.001");
-    store_type reopened(url);  // another store on the database
+    Store reopened(url);  // another store on the database
     testing::check_integer_ids_reopened<app>(reopened);
 }
 }

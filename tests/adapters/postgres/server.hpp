@@ -116,6 +116,12 @@ struct fresh_store {
     fresh_store() {
         if (!store.migrate()) throw std::runtime_error("migration failed on " + schema.url());
     }
+    /// A string literal for SQL text (standard_conforming_strings).
+    static auto quote(const std::string& text) -> std::string {
+        std::string out = "'";
+        for (const char ch : text) out += ch == '\'' ? std::string("''") : std::string(1, ch);
+        return out + "'";
+    }
     /// Runs SQL on the schema outside of any unit of work; returns the first column of the first row.
     auto scalar(const std::string& sql) -> std::string {
         pqxx::connection c(schema.url());

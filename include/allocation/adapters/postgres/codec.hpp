@@ -10,15 +10,20 @@
 #ifndef ALLOCATION_ADAPTERS_POSTGRES_CODEC_HPP
 #define ALLOCATION_ADAPTERS_POSTGRES_CODEC_HPP
 
-#include <charconv>     // from_chars
 #include <algorithm>    // sort, unique
+#include <array>        // array
+#include <charconv>     // from_chars
 #include <cstddef>      // size_t
 #include <chrono>       // year_month_day
 #include <concepts>     // same_as
 #include <cstdint>      // int64_t
+#include <iterator>     // back_inserter
 #include <optional>     // optional
+#include <span>         // span
 #include <string>       // string, to_string
 #include <string_view>  // string_view
+#include <unordered_map>  // unordered_map
+#include <unordered_set>  // unordered_set
 #include <utility>      // move
 #include <vector>       // vector
 
@@ -253,87 +258,148 @@ template <class Product>
     return std::move(built).value();
 }
 
-/// The VALUES tuple of a hold of product `p`.
-template <class Product>
-[[nodiscard]] auto hold_values(pqxx::connection& c, const Product& p, const typename Product::hold_type& h)
-    -> std::string {
-    return fmt::format("({}, {}, {}, {}, {}, {}, {})", sql(c, p.sku()), sql(c, h.order), sql(c, h.batch),
-                       sql_qty(h.qty), allocation::detail::stored_time(h.expires_at), h.lines, h.sequence);
-}
+/// The statements a commit writes with, each prepared once per connection (prepare_writes())
+/// and run by name from the commit's SQL text (execute()): the server parses and plans each once
+/// per connection, not once per command. Parameters in the order of their columns.
+enum class write_statement {
+    save_product,        ///< allocation_save_product: version check and update, rule
+    add_product,         ///< a new product's row
+    add_batch,           ///< a batch's row
+    allocate,            ///< an allocation (a line filled twice from one batch adds up)
+    deallocate,          ///< an allocation removed, by (batch, order)
+    batch_quantities,    ///< a batch's final purchased and allocated quantities, by reference
+    place_hold,          ///< a hold's row
+    remove_hold,         ///< a hold removed, by (sku, order, sequence)
+    add_backorder,       ///< a backorder's row
+    change_backorder,    ///< a backorder's remaining quantity, by (sku, order)
+    remove_backorder,    ///< a backorder removed, by (sku, order, sequence)
+    add_event,           ///< an outbox row: channel, sku, order, batch, qty, qty2, eta, reason
+    record_processed,    ///< an inbox row: message id, result
+};
 
-/// The VALUES tuple of a backorder of product `p`.
-template <class Product>
-[[nodiscard]] auto backorder_values(pqxx::connection& c, const Product& p,
-                                    const typename Product::backorder_type& b) -> std::string {
-    return fmt::format("({}, {}, {}, {}, {})", sql(c, p.sku()), sql(c, b.order), sql_qty(b.qty), b.priority,
-                       b.sequence);
-}
+struct write_definition {
+    std::string_view name;
+    std::string_view text;
+};
 
-inline constexpr std::string_view hold_insert = "INSERT INTO holds (sku, orderid, batch_ref, qty, expires_at, lines, sequence) VALUES ";
-inline constexpr std::string_view backorder_insert = "INSERT INTO backorders (sku, orderid, qty, priority, sequence) VALUES ";
+inline constexpr std::array<write_definition, 13> write_definitions = {{
+    {"allocation_save_product", "SELECT allocation_save_product($1, $2, $3, $4, $5, $6)"},
+    {"allocation_add_product",
+     "INSERT INTO products (sku, version, reorder_point, max_level, multiple) VALUES ($1, $2, $3, $4, $5)"},
+    {"allocation_add_batch",
+     "INSERT INTO batches (ref, sku, position, purchased, allocated, eta, expires) VALUES ($1, $2, $3, $4, $5, $6, $7)"},
+    {"allocation_allocate",
+     "INSERT INTO allocations (batch_ref, orderid, qty) VALUES ($1, $2, $3) "
+     "ON CONFLICT (batch_ref, orderid) DO UPDATE SET qty = allocations.qty + EXCLUDED.qty"},
+    {"allocation_deallocate", "DELETE FROM allocations WHERE batch_ref = $1 AND orderid = $2"},
+    {"allocation_batch_quantities", "UPDATE batches SET purchased = $2, allocated = $3 WHERE ref = $1"},
+    {"allocation_place_hold",
+     "INSERT INTO holds (sku, orderid, batch_ref, qty, expires_at, lines, sequence) VALUES ($1, $2, $3, $4, $5, $6, $7)"},
+    {"allocation_remove_hold", "DELETE FROM holds WHERE sku = $1 AND orderid = $2 AND sequence = $3"},
+    {"allocation_add_backorder",
+     "INSERT INTO backorders (sku, orderid, qty, priority, sequence) VALUES ($1, $2, $3, $4, $5)"},
+    {"allocation_change_backorder", "UPDATE backorders SET qty = $3 WHERE sku = $1 AND orderid = $2"},
+    {"allocation_remove_backorder", "DELETE FROM backorders WHERE sku = $1 AND orderid = $2 AND sequence = $3"},
+    {"allocation_add_event",
+     "INSERT INTO outbox (channel, sku, orderid, batchref, qty, qty2, eta, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
+    {"allocation_record_processed", "INSERT INTO inbox (message_id, result) VALUES ($1, $2)"},
+}};
 
-/// The statements storing a tracked change of a hold or a backorder of `p` (nothing for the
-/// other kinds, and for hold_lapsed: the stored hold has its deadline).
-template <class Product>
-[[nodiscard]] auto fact_change_sql(pqxx::connection& c, const Product& p, const typename Product::change& ch)
-    -> std::string {
-    using kind = typename Product::change::kind;
-    const auto remove = [&](std::string_view table, const auto& fact) {
-        return fmt::format("DELETE FROM {} WHERE sku = {} AND orderid = {} AND sequence = {};\n", table,
-                           sql(c, p.sku()), sql(c, fact.order), fact.sequence);
-    };
-    switch (ch.what) {
-        case kind::hold_placed:
-            return fmt::format("{}{};\n", hold_insert, hold_values(c, p, p.tracked_hold(ch)));
-        case kind::hold_removed:
-            return remove("holds", p.tracked_hold(ch));
-        case kind::backorder_added:
-            return fmt::format("{}{};\n", backorder_insert, backorder_values(c, p, p.tracked_backorder(ch)));
-        case kind::backorder_changed:
-            return fmt::format("UPDATE backorders SET qty = {} WHERE sku = {} AND orderid = {};\n", sql_qty(ch.qty),
-                               sql(c, p.sku()), sql(c, ch.order));
-        case kind::backorder_removed:
-            return remove("backorders", p.tracked_backorder(ch));
-        default:
-            return {};
+/// Prepares the write statements on `c`, each the first time only (libpqxx remembers which a
+/// connection has). Call it before running SQL text made by execute() on `c`, once the schema
+/// exists. Throws what libpqxx throws.
+inline void prepare_writes(pqxx::connection& c) {
+    for (const auto& [name, text] : write_definitions) {
+        const std::string key(name);
+        c.prepare(key, std::string(text));
+        c.prepare_now(key);
     }
 }
 
-/// The INSERTs of every hold and backorder of a new product, or nothing for none.
-template <class Product>
-[[nodiscard]] auto facts_insert_sql(pqxx::connection& c, const Product& p) -> std::string {
-    if (p.holds().empty() && p.backorder_count() == 0) return {};
-    const auto facts = p.facts();
-    std::string out;
-    for (const auto& h : facts.holds) out += fmt::format("{}{};\n", hold_insert, hold_values(c, p, h));
-    for (const auto& b : facts.backorders) out += fmt::format("{}{};\n", backorder_insert, backorder_values(c, p, b));
-    return out;
+/// Appends to `out` the statement that runs write statement `w` with `args` (SQL literals, or
+/// values formatted as they are: integers).
+template <class... Args>
+void execute(std::string& out, write_statement w, const Args&... args) {
+    out += "EXECUTE ";
+    out += write_definitions[static_cast<std::size_t>(w)].name;
+    out += '(';
+    const char* separator = "";
+    ((fmt::format_to(std::back_inserter(out), "{}{}", separator, args), separator = ", "), ...);
+    out += ");\n";
 }
 
-/// The columns of the outbox's INSERT, and of its reads (as read_outbox_record() takes them).
-inline constexpr std::string_view outbox_insert_columns = "(channel, sku, orderid, batchref, qty, qty2, eta, reason)";
+/// Appends to `out` the inbox row of message `id` with its result `text`.
+inline void record_processed_sql(pqxx::connection& c, const std::string& id, const std::string& text, std::string& out) {
+    execute(out, write_statement::record_processed, quote(c, id), quote(c, text));
+}
+
+/// Appends to `out` the row of a hold of product `p`.
+template <class Product>
+void place_hold_sql(pqxx::connection& c, const Product& p, const typename Product::hold_type& h, std::string& out) {
+    execute(out, write_statement::place_hold, sql(c, p.sku()), sql(c, h.order), sql(c, h.batch),
+            sql_qty(h.qty), allocation::detail::stored_time(h.expires_at), h.lines, h.sequence);
+}
+
+/// Appends to `out` the row of a backorder of product `p`.
+template <class Product>
+void add_backorder_sql(pqxx::connection& c, const Product& p, const typename Product::backorder_type& b,
+                       std::string& out) {
+    execute(out, write_statement::add_backorder, sql(c, p.sku()), sql(c, b.order), sql_qty(b.qty), b.priority,
+            b.sequence);
+}
+
+/// Appends to `out` the statements storing a tracked change of a hold or a backorder of `p`
+/// (nothing for the other kinds, and for hold_lapsed: the stored hold has its deadline).
+template <class Product>
+void fact_change_sql(pqxx::connection& c, const Product& p, const typename Product::change& ch, std::string& out) {
+    using kind = typename Product::change::kind;
+    switch (ch.what) {
+        case kind::hold_placed:
+            place_hold_sql(c, p, p.tracked_hold(ch), out);
+            return;
+        case kind::hold_removed: {
+            const auto& h = p.tracked_hold(ch);
+            execute(out, write_statement::remove_hold, sql(c, p.sku()), sql(c, h.order), h.sequence);
+            return;
+        }
+        case kind::backorder_added:
+            add_backorder_sql(c, p, p.tracked_backorder(ch), out);
+            return;
+        case kind::backorder_changed:
+            execute(out, write_statement::change_backorder, sql(c, p.sku()), sql(c, ch.order), sql_qty(ch.qty));
+            return;
+        case kind::backorder_removed: {
+            const auto& b = p.tracked_backorder(ch);
+            execute(out, write_statement::remove_backorder, sql(c, p.sku()), sql(c, b.order), b.sequence);
+            return;
+        }
+        default:
+            return;
+    }
+}
+
+/// Appends to `out` the rows of every hold and backorder of a new product.
+template <class Product>
+void facts_insert_sql(pqxx::connection& c, const Product& p, std::string& out) {
+    if (p.holds().empty() && p.backorder_count() == 0) return;
+    const auto facts = p.facts();
+    for (const auto& h : facts.holds) place_hold_sql(c, p, h, out);
+    for (const auto& b : facts.backorders) add_backorder_sql(c, p, b, out);
+}
+
+/// The columns of the outbox's reads, as read_outbox_record() takes them.
 inline constexpr std::string_view outbox_columns =
     "id, channel, sku, orderid, batchref, qty, qty2, to_char(eta, 'YYYY-MM-DD'), reason, sent";
 
-/// The VALUES tuple of an outbox row, in the order of outbox_insert_columns.
-template <class Traits>
-[[nodiscard]] auto outbox_values(pqxx::connection& c, const events::basic_event<Traits>& e) -> std::string {
-    const auto row = allocation::detail::to_outbox_row(e);
-    return fmt::format("({},{},{},{},{},{},{},{})", quote(c, row.channel), sql(c, row.sku), sql(c, row.order),
-                       sql(c, row.batch), sql_qty(row.qty), sql_qty(row.qty2), sql_date(row.eta),
-                       row.reason ? quote(c, *row.reason) : std::string("NULL"));
-}
-
-/// The INSERT writing `events` to the outbox, or nothing for none.
+/// Appends to `out` the outbox rows of `events`.
 template <class Traits, class Range>
-[[nodiscard]] auto outbox_insert(pqxx::connection& c, const Range& evs) -> std::string {
-    std::string out;
-    for (const auto& e : evs) {
-        out += out.empty() ? fmt::format("INSERT INTO outbox {} VALUES ", outbox_insert_columns) : std::string(",");
-        out += outbox_values<Traits>(c, e);
+void events_sql(pqxx::connection& c, const Range& evs, std::string& out) {
+    for (const events::basic_event<Traits>& e : evs) {
+        const auto row = allocation::detail::to_outbox_row(e);
+        execute(out, write_statement::add_event, quote(c, row.channel), sql(c, row.sku), sql(c, row.order),
+                sql(c, row.batch), sql_qty(row.qty), sql_qty(row.qty2), sql_date(row.eta),
+                row.reason ? quote(c, *row.reason) : std::string("NULL"));
     }
-    if (!out.empty()) out += ";\n";
-    return out;
 }
 
 /// The outbox record of a row selected with outbox_columns; none for an unknown channel.
@@ -356,57 +422,48 @@ template <class Traits>
                                                            std::move(*event), row[9].as<bool>()};
 }
 
-/// Appends to `sql` the statements that write what changed in `p` since its checkpoint (every
-/// row when `added`): its version, checked against `expected` (allocation_save_product raises
-/// serialization_failure when the stored version differs), its tracked changes (batches,
-/// allocations, holds, backorders; final batch quantities only, so the CHECK constraint sees no
-/// intermediate state) and its events to the outbox.
+/// Appends to `out` the statements that write what changed in `p` since its checkpoint (every
+/// row when `added`, but for its products row): its version, checked against `expected`
+/// (allocation_save_product raises serialization_failure when the stored version differs), its
+/// tracked changes (batches, allocations, holds, backorders; final batch quantities only, so the
+/// CHECK constraint sees no intermediate state) and its events to the outbox. The statements are
+/// write statements: prepare_writes() must have run on the connection that runs them.
 template <class Product>
-void write_product_sql(pqxx::connection& c, const Product& p, bool added, std::uint64_t expected, std::string& sql) {
+void write_product_sql(pqxx::connection& c, const Product& p, bool added, std::uint64_t expected, std::string& out) {
     using change = typename Product::change;
     const auto sku = detail::sql(c, p.sku());
     const auto batches = p.batches();
     if (added || p.version() != expected || p.replenishment_changed()) {
         const auto& rule = p.replenishment();
-        sql += fmt::format("SELECT allocation_save_product({}, {}, {}, {}, {}, {});\n", sku, expected, p.version(),
-                           detail::sql_qty(rule.reorder_point), detail::sql_qty(rule.max_level),
-                           detail::sql_qty(rule.multiple));
+        execute(out, write_statement::save_product, sku, expected, p.version(), sql_qty(rule.reorder_point),
+                sql_qty(rule.max_level), sql_qty(rule.multiple));
     }
-    const auto insert_batch = [&](std::uint32_t i, bool with_allocated) {
+    const auto add_batch = [&](std::uint32_t i, bool with_allocated) {
         const auto& b = batches[i];
-        sql += fmt::format(
-            "INSERT INTO batches (ref, sku, position, purchased, allocated, eta, expires) "
-            "VALUES ({}, {}, {}, {}, {}, {}, {});\n",
-            detail::sql(c, b.ref()), sku, i, detail::sql_qty(b.purchased()),
-            with_allocated ? detail::sql_qty(b.allocated()) : std::string("0"), detail::sql_date(b.eta()),
-            detail::sql_date(b.expires()));
+        execute(out, write_statement::add_batch, sql(c, b.ref()), sku, i, sql_qty(b.purchased()),
+                with_allocated ? sql_qty(b.allocated()) : std::string("0"), sql_date(b.eta()), sql_date(b.expires()));
     };
-    // A backorder filled twice from one batch is one row of the order in it.
-    const auto insert_allocation = [&](std::uint32_t i, const auto& order, const auto& qty) {
-        sql += fmt::format("INSERT INTO allocations (batch_ref, orderid, qty) VALUES ({}, {}, {}) "
-                           "ON CONFLICT (batch_ref, orderid) DO UPDATE SET qty = allocations.qty + "
-                           "EXCLUDED.qty;\n",
-                           detail::sql(c, batches[i].ref()), detail::sql(c, order), detail::sql_qty(qty));
+    const auto allocate = [&](std::uint32_t i, const auto& order, const auto& qty) {
+        execute(out, write_statement::allocate, sql(c, batches[i].ref()), sql(c, order), sql_qty(qty));
     };
     if (added) {
         for (std::uint32_t i = 0; i < batches.size(); ++i) {
-            insert_batch(i, true);
-            for (const auto& a : batches[i].allocations()) insert_allocation(i, a.order, a.qty);
+            add_batch(i, true);
+            for (const auto& a : batches[i].allocations()) allocate(i, a.order, a.qty);
         }
-        sql += detail::facts_insert_sql(c, p);
+        facts_insert_sql(c, p, out);
     } else {
         std::vector<std::uint32_t> touched;
         for (const auto& ch : p.changes()) {
             switch (ch.what) {
                 case change::kind::batch_added:
-                    insert_batch(ch.batch, false);
+                    add_batch(ch.batch, false);
                     break;
                 case change::kind::allocated:
-                    insert_allocation(ch.batch, ch.order, ch.qty);
+                    allocate(ch.batch, ch.order, ch.qty);
                     break;
                 case change::kind::deallocated:
-                    sql += fmt::format("DELETE FROM allocations WHERE batch_ref = {} AND orderid = {};\n",
-                                       detail::sql(c, batches[ch.batch].ref()), detail::sql(c, ch.order));
+                    execute(out, write_statement::deallocate, sql(c, batches[ch.batch].ref()), sql(c, ch.order));
                     break;
                 case change::kind::quantity_changed:
                     break;
@@ -416,7 +473,7 @@ void write_product_sql(pqxx::connection& c, const Product& p, bool added, std::u
                 case change::kind::backorder_added:
                 case change::kind::backorder_changed:
                 case change::kind::backorder_removed:
-                    sql += detail::fact_change_sql(c, p, ch);
+                    fact_change_sql(c, p, ch, out);
                     continue;  // no batch column changes (held stock is the holds' rows)
             }
             touched.push_back(ch.batch);
@@ -426,12 +483,306 @@ void write_product_sql(pqxx::connection& c, const Product& p, bool added, std::u
         // Final quantities only, so the CHECK constraint sees no intermediate state.
         for (const auto i : touched) {
             const auto& b = batches[i];
-            sql += fmt::format("UPDATE batches SET purchased = {}, allocated = {} WHERE ref = {};\n",
-                               detail::sql_qty(b.purchased()), detail::sql_qty(b.allocated()),
-                               detail::sql(c, b.ref()));
+            execute(out, write_statement::batch_quantities, sql(c, b.ref()), sql_qty(b.purchased()),
+                    sql_qty(b.allocated()));
         }
     }
-    sql += detail::outbox_insert<typename Product::traits_type>(c, p.events());
+    events_sql<typename Product::traits_type>(c, p.events(), out);
+}
+
+/// Appends to `out` the row of product `p`, new, with its replenishment rule (write_product_sql()
+/// with `added` writes the rest).
+template <class Product>
+void add_product_sql(pqxx::connection& c, const Product& p, std::string& out) {
+    const auto& rule = p.replenishment();
+    execute(out, write_statement::add_product, sql(c, p.sku()), p.version(), sql_qty(rule.reorder_point),
+            sql_qty(rule.max_level), sql_qty(rule.multiple));
+}
+
+/// The writes of one commit as rows, for the multi-row statements of the grouped store
+/// (rows_sql()): each value as its text in an array literal (none: NULL). A commit whose
+/// changes these carry (record_rows()) is written by one statement per table for a whole group
+/// of commits, instead of a few statements per commit.
+struct set_rows {
+    using value = std::optional<std::string>;
+    struct product_row {  // a product's new version and replenishment rule
+        std::string sku, version;
+        value reorder_point, max_level, multiple;
+    };
+    struct allocation_row {  // an allocation made (one per batch and order: quantities summed)
+        std::string batch, order, qty;
+    };
+    struct batch_row {  // a batch's final quantities
+        std::string ref, purchased, allocated;
+    };
+    struct event_row {  // an outbox row
+        std::string channel;
+        value sku, order, batch, qty, qty2, eta, reason;
+    };
+    struct inbox_row {  // a message id processed, with its result
+        std::string id, result;
+    };
+    std::vector<product_row> products;
+    std::vector<allocation_row> allocations;
+    std::vector<batch_row> batches;
+    std::vector<event_row> events;
+    std::vector<inbox_row> inbox;
+};
+
+/// The text of an identifier as an array element.
+template <class Id>
+[[nodiscard]] auto id_text(const Id& id) -> std::string {
+    if constexpr (allocation::detail::integer_id<Id>) {
+        return std::to_string(allocation::detail::id_column(id));
+    } else {
+        return std::string(allocation::detail::id_column(id));
+    }
+}
+template <class Id>
+[[nodiscard]] auto id_text(const std::optional<Id>& id) -> set_rows::value {
+    return id ? set_rows::value(id_text(*id)) : std::nullopt;
+}
+
+/// The text of a quantity as an array element, in the unit of its column.
+template <class Q>
+[[nodiscard]] auto qty_text(const std::optional<Q>& q) -> set_rows::value {
+    return q ? set_rows::value(sql_qty(*q)) : std::nullopt;
+}
+
+/// The text of a date as an array element.
+[[nodiscard]] inline auto date_text(const std::optional<std::chrono::year_month_day>& d) -> set_rows::value {
+    if (!d) return std::nullopt;
+    return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(d->year()), static_cast<unsigned>(d->month()),
+                       static_cast<unsigned>(d->day()));
+}
+
+/// Records in `rows` what write_product_sql() would write for `p` (held, not added) and returns
+/// true, when every tracked change of `p` is one the rows carry: allocations made and batch
+/// quantities changed. Returns false, and records nothing, for any other change (a batch added,
+/// an allocation removed, a hold or a backorder).
+template <class Product>
+auto record_rows(const Product& p, std::uint64_t expected, set_rows& rows) -> bool {
+    using change = typename Product::change;
+    using q = typename Product::quantity_type;
+    for (const auto& ch : p.changes()) {
+        if (ch.what != change::kind::allocated && ch.what != change::kind::quantity_changed &&
+            ch.what != change::kind::hold_lapsed) {
+            return false;
+        }
+    }
+    const auto batches = p.batches();
+    if (p.version() != expected || p.replenishment_changed()) {
+        const auto& rule = p.replenishment();
+        rows.products.push_back({id_text(p.sku()), std::to_string(p.version()), qty_text(rule.reorder_point),
+                                 qty_text(rule.max_level), qty_text(rule.multiple)});
+    }
+    struct made {
+        std::uint32_t batch;
+        const typename Product::order_id_type* order;
+        q qty;
+    };
+    std::vector<made> allocations;
+    std::vector<std::uint32_t> touched;
+    for (const auto& ch : p.changes()) {
+        if (ch.what == change::kind::hold_lapsed) continue;  // the stored hold has its deadline
+        touched.push_back(ch.batch);
+        if (ch.what != change::kind::allocated) continue;
+        // A backorder filled twice from one batch is one row of the order in it.
+        const auto same = std::find_if(allocations.begin(), allocations.end(),
+                                       [&](const made& m) { return m.batch == ch.batch && *m.order == ch.order; });
+        if (same != allocations.end()) {
+            same->qty = same->qty + ch.qty;
+        } else {
+            allocations.push_back({ch.batch, &ch.order, ch.qty});
+        }
+    }
+    for (const auto& m : allocations) {
+        rows.allocations.push_back({id_text(batches[m.batch].ref()), id_text(*m.order), sql_qty(m.qty)});
+    }
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    for (const auto i : touched) {
+        const auto& b = batches[i];
+        rows.batches.push_back({id_text(b.ref()), sql_qty(b.purchased()), sql_qty(b.allocated())});
+    }
+    for (const auto& e : p.events()) {
+        auto row = allocation::detail::to_outbox_row(e);
+        rows.events.push_back({std::move(row.channel), id_text(row.sku), id_text(row.order), id_text(row.batch),
+                               qty_text(row.qty), qty_text(row.qty2), date_text(row.eta), std::move(row.reason)});
+    }
+    return true;
+}
+
+/// The multi-row statements, each prepared once per connection (prepare_rows()), formatted with
+/// the column types of `Traits`: the arrays of set_rows in, one statement per table. Products
+/// and batches are updated to the values of the rows (their rows locked by the caller); the
+/// allocations and the outbox rows are inserted in the order of the arrays.
+template <class Traits>
+[[nodiscard]] auto rows_definitions() -> const std::array<write_definition, 5>& {
+    static const auto texts = [] {
+        const auto types = [](std::string_view text) {
+            return fmt::format(fmt::runtime(text), fmt::arg("sku", id_column_type<typename Traits::sku_type>),
+                               fmt::arg("ref", id_column_type<typename Traits::batch_ref_type>),
+                               fmt::arg("order", id_column_type<typename Traits::order_id_type>),
+                               fmt::arg("qty", qty_column_type<typename Traits::quantity_type>()));
+        };
+        return std::array<std::string, 5>{
+            types("UPDATE products AS p SET version = u.version, reorder_point = u.reorder_point, "
+                  "max_level = u.max_level, multiple = u.multiple "
+                  "FROM unnest($1::{sku}[], $2::bigint[], $3::{qty}[], $4::{qty}[], $5::{qty}[]) "
+                  "AS u(sku, version, reorder_point, max_level, multiple) WHERE p.sku = u.sku"),
+            types("INSERT INTO allocations (batch_ref, orderid, qty) SELECT batch_ref, orderid, qty "
+                  "FROM unnest($1::{ref}[], $2::{order}[], $3::{qty}[]) WITH ORDINALITY AS u(batch_ref, orderid, qty, n) "
+                  "ORDER BY n ON CONFLICT (batch_ref, orderid) DO UPDATE SET qty = allocations.qty + EXCLUDED.qty"),
+            types("UPDATE batches AS b SET purchased = u.purchased, allocated = u.allocated "
+                  "FROM unnest($1::{ref}[], $2::{qty}[], $3::{qty}[]) AS u(ref, purchased, allocated) "
+                  "WHERE b.ref = u.ref"),
+            types("INSERT INTO outbox (channel, sku, orderid, batchref, qty, qty2, eta, reason) "
+                  "SELECT channel, sku, orderid, batchref, qty, qty2, eta, reason "
+                  "FROM unnest($1::text[], $2::{sku}[], $3::{order}[], $4::{ref}[], $5::{qty}[], $6::{qty}[], "
+                  "$7::date[], $8::text[]) WITH ORDINALITY AS e(channel, sku, orderid, batchref, qty, qty2, eta, reason, n) "
+                  "ORDER BY n"),
+            types("INSERT INTO inbox (message_id, result) SELECT * FROM unnest($1::text[], $2::text[])"),
+        };
+    }();
+    static const std::array<write_definition, 5> definitions = {{
+        {"allocation_rows_products", texts[0]},
+        {"allocation_rows_allocations", texts[1]},
+        {"allocation_rows_batches", texts[2]},
+        {"allocation_rows_events", texts[3]},
+        {"allocation_rows_inbox", texts[4]},
+    }};
+    return definitions;
+}
+
+/// Prepares the write statements and the multi-row statements of `Traits` on `c` (see
+/// prepare_writes()).
+template <class Traits>
+void prepare_rows(pqxx::connection& c) {
+    prepare_writes(c);
+    for (const auto& [name, text] : rows_definitions<Traits>()) {
+        const std::string key(name);
+        c.prepare(key, std::string(text));
+        c.prepare_now(key);
+    }
+}
+
+/// An array literal being written: its elements' texts, quoted for the array syntax.
+class array_literal {
+public:
+    void add(std::string_view text) {
+        text_ += text_.size() > 1 ? ",\"" : "\"";
+        for (const char ch : text) {
+            if (ch == '"' || ch == '\\') text_ += '\\';
+            text_ += ch;
+        }
+        text_ += '"';
+    }
+    void add(const std::string& text) { add(std::string_view(text)); }
+    void add(const set_rows::value& v) {
+        if (v) {
+            add(std::string_view(*v));
+        } else {
+            text_ += text_.size() > 1 ? ",NULL" : "NULL";
+        }
+    }
+    /// The array as an SQL string literal.
+    [[nodiscard]] auto sql(pqxx::connection& c) const -> std::string { return quote(c, text_ + "}"); }
+
+private:
+    std::string text_ = "{";
+};
+
+/// Appends to `out` the multi-row statements writing every set of `sets`, in their order, or
+/// returns false (and appends nothing) when two of them make an allocation of one order in one
+/// batch (the statement could not insert both). A product or a batch in several sets takes the
+/// values of the last. The statements are those of prepare_rows(), which must have run on `c`.
+template <class Traits>
+auto rows_sql(pqxx::connection& c, std::span<const set_rows* const> sets, std::string& out) -> bool {
+    std::unordered_map<std::string_view, std::size_t> product_at;
+    std::unordered_map<std::string_view, std::size_t> batch_at;
+    std::unordered_set<std::string> allocated;
+    std::vector<const set_rows::product_row*> products;
+    std::vector<const set_rows::batch_row*> batches;
+    for (const auto* s : sets) {
+        for (const auto& a : s->allocations) {
+            if (sets.size() > 1 && !allocated.insert(a.batch + '\0' + a.order).second) return false;
+        }
+        for (const auto& p : s->products) {
+            const auto [at, added] = product_at.emplace(p.sku, products.size());
+            if (added) {
+                products.push_back(&p);
+            } else {
+                products[at->second] = &p;
+            }
+        }
+        for (const auto& b : s->batches) {
+            const auto [at, added] = batch_at.emplace(b.ref, batches.size());
+            if (added) {
+                batches.push_back(&b);
+            } else {
+                batches[at->second] = &b;
+            }
+        }
+    }
+    const auto& names = rows_definitions<Traits>();
+    const auto run = [&](std::size_t statement, auto&... columns) {
+        out += "EXECUTE ";
+        out += names[statement].name;
+        const char* separator = "(";
+        ((out += separator, out += columns.sql(c), separator = ", "), ...);
+        out += ");\n";
+    };
+    if (!products.empty()) {
+        array_literal sku, version, reorder_point, max_level, multiple;
+        for (const auto* p : products) {
+            sku.add(p->sku);
+            version.add(p->version);
+            reorder_point.add(p->reorder_point);
+            max_level.add(p->max_level);
+            multiple.add(p->multiple);
+        }
+        run(0, sku, version, reorder_point, max_level, multiple);
+    }
+    array_literal batch, order, qty, ref, purchased, allocated_qty, channel, e_sku, e_order, e_batch, e_qty, e_qty2, eta,
+        reason, id, result;
+    std::size_t n_allocations = 0, n_events = 0, n_inbox = 0;
+    for (const auto* s : sets) {
+        for (const auto& a : s->allocations) {
+            batch.add(a.batch);
+            order.add(a.order);
+            qty.add(a.qty);
+            ++n_allocations;
+        }
+        for (const auto& e : s->events) {
+            channel.add(e.channel);
+            e_sku.add(e.sku);
+            e_order.add(e.order);
+            e_batch.add(e.batch);
+            e_qty.add(e.qty);
+            e_qty2.add(e.qty2);
+            eta.add(e.eta);
+            reason.add(e.reason);
+            ++n_events;
+        }
+        for (const auto& r : s->inbox) {
+            id.add(r.id);
+            result.add(r.result);
+            ++n_inbox;
+        }
+    }
+    if (n_allocations > 0) run(1, batch, order, qty);
+    if (!batches.empty()) {
+        for (const auto* b : batches) {
+            ref.add(b->ref);
+            purchased.add(b->purchased);
+            allocated_qty.add(b->allocated);
+        }
+        run(2, ref, purchased, allocated_qty);
+    }
+    if (n_events > 0) run(3, channel, e_sku, e_order, e_batch, e_qty, e_qty2, eta, reason);
+    if (n_inbox > 0) run(4, id, result);
+    return true;
 }
 
 }  // namespace detail

@@ -32,6 +32,7 @@
 #include <exception>      // current_exception, exception
 #include <memory>         // shared_ptr, make_shared, unique_ptr
 #include <optional>       // optional
+#include <span>           // span
 #include <string>         // string
 #include <string_view>    // string_view
 #include <system_error>   // error_code
@@ -63,14 +64,17 @@ namespace allocation::postgres {
 
 namespace detail {
 
-/// The writes of one commit of a grouped store: its SQL text, and for each product it holds or
-/// adds the SQL literal of its SKU and the version the database must have (none: the product is
-/// added and must not exist).
+/// The writes of one commit of a grouped store: as rows when they carry its changes (written
+/// with those of the other commits of its group, see record_rows()), else as SQL text; and for
+/// each product it holds or adds the SQL literal of its SKU and the version the database must
+/// have (none: the product is added and must not exist).
 struct grouped_writes {
     struct check {
         std::string sku;
         std::optional<std::uint64_t> expected;
     };
+    bool as_rows = false;
+    set_rows rows;
     std::string sql;
     std::vector<check> checks;
     bool failed = false;  // the writes could not be recorded (no connection)
@@ -87,6 +91,7 @@ class basic_grouped_store
     : public detail::pooled_store<basic_grouped_store<Product>, Product>,
       public allocation::detail::group_commit<basic_grouped_store<Product>, Product, detail::grouped_writes> {
     using sku_type = typename Product::sku_type;
+    using traits_type = typename Product::traits_type;
     using batch_ref_type = typename Product::batch_ref_type;
     using slot = allocation::detail::slot_of_t<Product>;
     using writes_type = detail::grouped_writes;
@@ -191,28 +196,30 @@ private:
         writes_type w;
         // Quoting needs a connection (its encoding); no round trip is made.
         auto made = detail::with_connection(*pool_, [&](pqxx::connection& c) {
+            for (auto* s : local.held) w.checks.push_back({detail::sql(c, s->product->sku()), s->product->checkpoint_version()});
+            for (const auto& p : local.added) w.checks.push_back({detail::sql(c, p->sku()), std::nullopt});
+            w.as_rows = local.added.empty();
+            for (auto* s : local.held) {
+                if (!w.as_rows) break;
+                w.as_rows = detail::record_rows(*s->product, s->product->checkpoint_version(), w.rows);
+            }
+            if (w.as_rows) {
+                for (const auto& [id, text] : inbox.entries()) w.rows.inbox.push_back({id, text});
+                return;
+            }
+            w.rows = {};
             for (auto* s : local.held) {
                 const Product& p = *s->product;
-                w.checks.push_back({detail::sql(c, p.sku()), p.checkpoint_version()});
                 detail::write_product_sql(c, p, false, p.checkpoint_version(), w.sql);
             }
             for (const auto& p : local.added) {
-                const auto& rule = p->replenishment();
-                w.checks.push_back({detail::sql(c, p->sku()), std::nullopt});
-                w.sql += fmt::format("INSERT INTO products (sku, version, reorder_point, max_level, multiple) "
-                                     "VALUES ({}, {}, {}, {}, {});\n",
-                                     detail::sql(c, p->sku()), p->version(), detail::sql_qty(rule.reorder_point),
-                                     detail::sql_qty(rule.max_level), detail::sql_qty(rule.multiple));
+                detail::add_product_sql(c, *p, w.sql);
                 detail::write_product_sql(c, *p, true, p->version(), w.sql);
             }
-            for (const auto& [id, text] : inbox.entries()) {
-                w.sql += fmt::format("INSERT INTO inbox (message_id, result) VALUES ({}, {});\n", detail::quote(c, id),
-                                     detail::quote(c, text));
-            }
+            for (const auto& [id, text] : inbox.entries()) detail::record_processed_sql(c, id, text, w.sql);
         });
         if (!made) {
-            w.sql.clear();
-            w.checks.clear();
+            w = writes_type{};
             w.failed = true;
         }
         return w;
@@ -251,6 +258,7 @@ private:
             }
         }
         const bool began = attempt(c, batch, [&] {
+            detail::prepare_rows<traits_type>(*c);
             if (keys.empty()) {
                 detail::exec(*c, "BEGIN");  // sets of inbox records only: nothing to lock
             } else {
@@ -266,6 +274,7 @@ private:
         // The first set written on each product carries the check; the later ones chain on it.
         std::unordered_set<std::string_view> checked;
         std::string sql = "SAVEPOINT sets;\n";
+        std::vector<const detail::set_rows*> run;  // sets as rows not written into `sql` yet
         std::size_t written = 0;
         for (std::size_t i = 0; i < batch.size(); ++i) {
             if (batch.skip(i)) continue;
@@ -277,9 +286,15 @@ private:
                 }
             }
             if (!batch.ok(i)) continue;
-            sql += batch.writes(i).sql;
             ++written;
+            if (batch.writes(i).as_rows) {
+                run.push_back(&batch.writes(i).rows);
+                continue;
+            }
+            write_rows(*c, run, sql);
+            sql += batch.writes(i).sql;
         }
+        write_rows(*c, run, sql);
         if (written == 0) {
             attempt(c, batch, [&] { detail::exec(*c, "ROLLBACK"); });
             return;
@@ -295,7 +310,7 @@ private:
         for (std::size_t i = 0; i < batch.size() && c; ++i) {
             if (batch.skip(i)) continue;
             std::error_code guilty;
-            if (attempt(c, batch, [&] { detail::exec(*c, "SAVEPOINT one;\n" + batch.writes(i).sql + "RELEASE one"); },
+            if (attempt(c, batch, [&] { detail::exec(*c, "SAVEPOINT one;\n" + set_sql(*c, batch.writes(i)) + "RELEASE one"); },
                         &guilty)) {
                 continue;
             }
@@ -303,6 +318,25 @@ private:
             batch.fail(i, guilty);
         }
         if (c && attempt(c, batch, [&] { detail::exec(*c, "COMMIT"); })) batch.committed();
+    }
+
+    // Appends to `sql` the statements of the sets as rows in `run`, written together (or one
+    // after the other when they cannot be), and empties `run`.
+    static void write_rows(pqxx::connection& c, std::vector<const detail::set_rows*>& run, std::string& sql) {
+        if (run.empty()) return;
+        if (!detail::rows_sql<traits_type>(c, run, sql)) {
+            for (const auto* rows : run) detail::rows_sql<traits_type>(c, std::span(&rows, 1), sql);
+        }
+        run.clear();
+    }
+
+    // The statements of one set alone.
+    static auto set_sql(pqxx::connection& c, const writes_type& w) -> std::string {
+        if (!w.as_rows) return w.sql;
+        std::string sql;
+        const auto* rows = &w.rows;
+        detail::rows_sql<traits_type>(c, std::span(&rows, 1), sql);
+        return sql;
     }
 
     // Runs `step` on the transaction of `c`. True when it succeeded. Else the failure is

@@ -60,12 +60,10 @@ public:
             return success();
         }
         ALLOCATION_TRYV(repo.run([&](pqxx::connection& c) {
+            detail::prepare_writes(c);
             std::string sql;
             for (const auto& e : repo.entries_) write(c, e, sql);
-            for (const auto& [id, text] : repo.inbox_.entries()) {
-                sql += fmt::format("INSERT INTO inbox (message_id, result) VALUES ({}, {});\n", detail::quote(c, id),
-                                   detail::quote(c, text));
-            }
+            for (const auto& [id, text] : repo.inbox_.entries()) detail::record_processed_sql(c, id, text, sql);
             sql += "COMMIT";
             return sql;
         }));
