@@ -1,11 +1,14 @@
 // allocation — PostgreSQL adapter: the codec, how products and events are rows: domain values
 // to SQL literals and back, a product from its rows, and the outbox row's columns.
 //
-// Everything that knows which product fact goes to which table is here, in schema.hpp and in
-// the unit of work's write() (which turns tracked changes into statements, those of holds and
-// backorders by fact_change_sql()). A new product-level fact (holds and backorders are one) is a
-// migration in schema.hpp, its rows in product_select() and decode_product(), and its
-// statements in fact_change_sql() and facts_insert_sql().
+// Everything that knows which product fact goes to which table is here and in schema.hpp:
+// write_product_sql() turns tracked changes into statements (those of holds and backorders by
+// fact_change_sql()), record_rows() the common ones into the rows of the grouped store's
+// multi-row statements. Every write is a statement prepared once per connection
+// (write_definitions, rows_definitions) and run by name. A new product-level fact (holds and
+// backorders are one) is a migration in schema.hpp, its rows in product_select() and
+// decode_product(), and its write statements and their use in fact_change_sql() and
+// facts_insert_sql().
 // SPDX-License-Identifier: MIT
 #ifndef ALLOCATION_ADAPTERS_POSTGRES_CODEC_HPP
 #define ALLOCATION_ADAPTERS_POSTGRES_CODEC_HPP
@@ -699,89 +702,64 @@ private:
 /// values of the last. The statements are those of prepare_rows(), which must have run on `c`.
 template <class Traits>
 auto rows_sql(pqxx::connection& c, std::span<const set_rows* const> sets, std::string& out) -> bool {
+    // The last row of each key, in the order the keys first appear.
+    const auto keep_last = [](const auto& rows, const auto& key, auto& at, auto& last) {
+        for (const auto& row : rows) {
+            const auto [it, added] = at.emplace(key(row), last.size());
+            if (added) {
+                last.push_back(&row);
+            } else {
+                last[it->second] = &row;
+            }
+        }
+    };
     std::unordered_map<std::string_view, std::size_t> product_at;
     std::unordered_map<std::string_view, std::size_t> batch_at;
     std::unordered_set<std::string> allocated;
     std::vector<const set_rows::product_row*> products;
     std::vector<const set_rows::batch_row*> batches;
+    std::vector<const set_rows::allocation_row*> allocations;
+    std::vector<const set_rows::event_row*> events;
+    std::vector<const set_rows::inbox_row*> inbox;
     for (const auto* s : sets) {
         for (const auto& a : s->allocations) {
             if (sets.size() > 1 && !allocated.insert(a.batch + '\0' + a.order).second) return false;
+            allocations.push_back(&a);
         }
-        for (const auto& p : s->products) {
-            const auto [at, added] = product_at.emplace(p.sku, products.size());
-            if (added) {
-                products.push_back(&p);
-            } else {
-                products[at->second] = &p;
-            }
-        }
-        for (const auto& b : s->batches) {
-            const auto [at, added] = batch_at.emplace(b.ref, batches.size());
-            if (added) {
-                batches.push_back(&b);
-            } else {
-                batches[at->second] = &b;
-            }
-        }
+        keep_last(s->products, [](const auto& p) { return std::string_view(p.sku); }, product_at, products);
+        keep_last(s->batches, [](const auto& b) { return std::string_view(b.ref); }, batch_at, batches);
+        for (const auto& e : s->events) events.push_back(&e);
+        for (const auto& r : s->inbox) inbox.push_back(&r);
     }
-    const auto& names = rows_definitions<Traits>();
-    const auto run = [&](std::size_t statement, auto&... columns) {
+    // Statement `i` of rows_definitions() on `rows`, one array of each of their `fields`.
+    const auto write = [&](std::size_t i, const auto& rows, auto... fields) {
+        if (rows.empty()) return;
+        std::array<array_literal, sizeof...(fields)> columns;
+        for (const auto* row : rows) {
+            std::size_t column = 0;
+            (columns[column++].add(row->*fields), ...);
+        }
         out += "EXECUTE ";
-        out += names[statement].name;
+        out += rows_definitions<Traits>()[i].name;
         const char* separator = "(";
-        ((out += separator, out += columns.sql(c), separator = ", "), ...);
+        for (const auto& column : columns) {
+            out += separator;
+            out += column.sql(c);
+            separator = ", ";
+        }
         out += ");\n";
     };
-    if (!products.empty()) {
-        array_literal sku, version, reorder_point, max_level, multiple;
-        for (const auto* p : products) {
-            sku.add(p->sku);
-            version.add(p->version);
-            reorder_point.add(p->reorder_point);
-            max_level.add(p->max_level);
-            multiple.add(p->multiple);
-        }
-        run(0, sku, version, reorder_point, max_level, multiple);
-    }
-    array_literal batch, order, qty, ref, purchased, allocated_qty, channel, e_sku, e_order, e_batch, e_qty, e_qty2, eta,
-        reason, id, result;
-    std::size_t n_allocations = 0, n_events = 0, n_inbox = 0;
-    for (const auto* s : sets) {
-        for (const auto& a : s->allocations) {
-            batch.add(a.batch);
-            order.add(a.order);
-            qty.add(a.qty);
-            ++n_allocations;
-        }
-        for (const auto& e : s->events) {
-            channel.add(e.channel);
-            e_sku.add(e.sku);
-            e_order.add(e.order);
-            e_batch.add(e.batch);
-            e_qty.add(e.qty);
-            e_qty2.add(e.qty2);
-            eta.add(e.eta);
-            reason.add(e.reason);
-            ++n_events;
-        }
-        for (const auto& r : s->inbox) {
-            id.add(r.id);
-            result.add(r.result);
-            ++n_inbox;
-        }
-    }
-    if (n_allocations > 0) run(1, batch, order, qty);
-    if (!batches.empty()) {
-        for (const auto* b : batches) {
-            ref.add(b->ref);
-            purchased.add(b->purchased);
-            allocated_qty.add(b->allocated);
-        }
-        run(2, ref, purchased, allocated_qty);
-    }
-    if (n_events > 0) run(3, channel, e_sku, e_order, e_batch, e_qty, e_qty2, eta, reason);
-    if (n_inbox > 0) run(4, id, result);
+    using product_row = set_rows::product_row;
+    using allocation_row = set_rows::allocation_row;
+    using batch_row = set_rows::batch_row;
+    using event_row = set_rows::event_row;
+    write(0, products, &product_row::sku, &product_row::version, &product_row::reorder_point, &product_row::max_level,
+          &product_row::multiple);
+    write(1, allocations, &allocation_row::batch, &allocation_row::order, &allocation_row::qty);
+    write(2, batches, &batch_row::ref, &batch_row::purchased, &batch_row::allocated);
+    write(3, events, &event_row::channel, &event_row::sku, &event_row::order, &event_row::batch, &event_row::qty,
+          &event_row::qty2, &event_row::eta, &event_row::reason);
+    write(4, inbox, &set_rows::inbox_row::id, &set_rows::inbox_row::result);
     return true;
 }
 

@@ -9,19 +9,27 @@
 //   product is taken as it is, with no round trip: its version is checked when its commit is
 //   written. A product not cached, or made stale by a failed commit, is loaded (one statement,
 //   prepared once per connection).
-// - commit() records the unit of work's SQL (its tracked changes, events for the outbox, inbox
+// - commit() records the unit of work's writes (its tracked changes, events for the outbox, inbox
 //   records) and the version each product it holds is expected to have, queues them under the
 //   next ticket and lets the products go at once. Up to options::groups_in_flight groups are
 //   written at once, each by its leader on a connection of its own, never two on one product
-//   (common/group_commit.hpp). A leader writes its group in two round trips: `BEGIN; SELECT ... FROM products WHERE sku IN (...) ORDER BY sku FOR UPDATE`
-//   (the rows of the group's products locked in one fixed order, so processes never deadlock)
+//   (common/group_commit.hpp).
+// - A commit's writes are rows (detail::set_rows) when its changes are allocations made and batch
+//   quantities changed, as most commands' are; else SQL text (a batch added, a line deallocated, a
+//   hold, a backorder, a product added). Every statement is prepared once per connection and run
+//   by name, so the server does not parse and plan each command's SQL.
+// - A leader writes its group in two round trips. First `BEGIN; SELECT ... FROM products WHERE sku IN (...) ORDER BY sku FOR UPDATE`:
+//   the rows of the group's products locked in one fixed order (so processes never deadlock),
 //   compared with the version the first set on each product expects (the later ones chain on
 //   it); a set whose product another process moved on fails with errc::conflict, with every
 //   later set that saw its effects, and those products are reloaded by their next get(). Then
-//   every write of the surviving sets and `COMMIT` in one string. When the database refuses
-//   that (a CHECK or UNIQUE violation), the transaction goes back to a savepoint taken after the
-//   lock and the sets are written again one at a time, each under a savepoint of its own, so that
-//   only the guilty one fails. A command is answered only once its COMMIT returned.
+//   every write of the surviving sets and `COMMIT` in one string: consecutive sets as rows
+//   together, one multi-row statement per table (products and batches to their last values,
+//   allocations and outbox rows in ticket order), the others' text between them in ticket order.
+//   When the database refuses that (a CHECK or UNIQUE violation), the transaction goes back to a
+//   savepoint taken after the lock and the sets are written again one at a time, each under a
+//   savepoint of its own, so that only the guilty one fails. A command is answered only once its
+//   COMMIT returned.
 // Several processes may share the database: the locked version check keeps their products apart.
 #ifndef ALLOCATION_ADAPTERS_POSTGRES_GROUPED_STORE_HPP
 #define ALLOCATION_ADAPTERS_POSTGRES_GROUPED_STORE_HPP
