@@ -48,9 +48,11 @@ TEST_CASE_TEMPLATE("integer ids and a decimal quantity go through the bus on Pos
         REQUIRE(s.migrate());
         testing::run_integer_ids_commands<app>(s, [&] { return std::stoi(scalar(url, "SELECT count(*) FROM allocations")); });
     }
-    for (const auto& [table, column] : {std::pair{"products", "sku"}, std::pair{"batches", "ref"},
-                                        std::pair{"batches", "sku"}, std::pair{"allocations", "orderid"},
-                                        std::pair{"allocations", "batch_ref"}, std::pair{"outbox", "orderid"}}) {
+    for (const auto& id_column : {std::pair{"products", "sku"}, std::pair{"batches", "ref"},
+                                  std::pair{"batches", "sku"}, std::pair{"allocations", "orderid"},
+                                  std::pair{"allocations", "batch_ref"}, std::pair{"outbox", "orderid"}}) {
+        const std::string table = id_column.first;
+        const std::string column = id_column.second;
         CAPTURE(table);
         CAPTURE(column);
         CHECK(column_type(url, table, column) == "bigint");
