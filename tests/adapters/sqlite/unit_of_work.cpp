@@ -9,6 +9,7 @@
 #include <string_view>  // string_view
 #include <thread>       // thread, yield
 #include <tuple>        // tuple
+#include <utility>      // move
 #include <vector>       // vector
 
 #include <doctest/doctest.h>
@@ -250,6 +251,41 @@ TEST_CASE("many threads allocating on one product, with another store on the fil
     CHECK(acknowledged_units == per_batch["b1"] + per_batch["b2"]);
     MESSAGE(acknowledged, " acknowledged, ", out_of_stock, " out of stock; ", s->transactions(),
             " transactions; conflicts: ", s->conflicts(), " and ", other->conflicts());
+}
+
+TEST_CASE("a group written wakes the commits it decided and one next leader, not every waiting thread") {
+    const auto path = fresh("many-waiters.db");
+    // Durable: each group waits for the disk, so many threads wait at once.
+    auto opened = sqlite::store::open(path, sqlite::options{.durability = sqlite::durability::full});
+    REQUIRE(opened);
+    auto s = std::move(opened).value();
+    auto bus = bootstrap(*s, bootstrap_options{.log = [](std::string_view) {}});
+    constexpr int threads = 16;
+    constexpr int per_thread = 20;
+    for (int t = 0; t < threads; ++t) {
+        REQUIRE(bus.handle(commands::create_batch{batch_ref{fmt::format("b{}", t)}, sku{fmt::format("S{}", t)},
+                                                  quantity{per_thread}}));
+    }
+    const auto transactions_before = s->transactions();
+    std::vector<int> acknowledged(threads, 0);
+    std::vector<std::thread> senders;
+    for (int t = 0; t < threads; ++t) {
+        senders.emplace_back([&, t] {  // each thread on a product of its own
+            for (int i = 0; i < per_thread; ++i) {
+                const commands::allocate cmd{order_id{fmt::format("o{}-{}", t, i)}, sku{fmt::format("S{}", t)},
+                                             quantity{1}};
+                if (bus.handle(cmd)) ++acknowledged[static_cast<std::size_t>(t)];
+            }
+        });
+    }
+    for (auto& t : senders) t.join();
+    for (const int n : acknowledged) CHECK(n == per_thread);
+    const auto groups = s->transactions() - transactions_before;
+    // Waking every waiting thread after each group (a broadcast) wakes up to threads - 1 of
+    // them per group for nothing; here at most the one woken to lead may find the work taken.
+    CHECK(s->idle_wakeups() <= groups);
+    const int commits = threads * per_thread;
+    MESSAGE(commits, " commits in ", groups, " groups; ", s->idle_wakeups(), " idle wakeups");
 }
 
 TEST_SUITE_END();

@@ -84,6 +84,7 @@ private:
         std::uint64_t ticket = 0;
         result<void> outcome = success();
         bool done = false;
+        bool queued = true;  // not taken into a group yet
     };
 
     explicit commit_batch(std::vector<request*>& sets) noexcept : sets_(sets) {}
@@ -100,7 +101,10 @@ private:
 ///   command on the same product runs while this one waits for the disk;
 /// - the first waiter to find no leader hands every queued set, in ticket order, to the store's
 ///   batch writer (one transaction, one sync for the whole group; see commit_batch), then wakes
-///   the others: a command is answered only once the transaction holding it is durable;
+///   the waiters it decided, and one waiter whose set is still queued when another group can be
+///   led (each waiter sleeps on a condition variable of its own: the others sleep on, so many
+///   threads waiting cost no wake-up each per group): a command is answered only once the
+///   transaction holding it is durable;
 /// - a set that fails makes its products stale (their generation moves on): every later set
 ///   made from them fails too without being written (it saw changes that were never kept), and
 ///   the next get() reloads them. Sets rest on earlier tickets only, so writing in ticket order
@@ -135,6 +139,10 @@ public:
     /// failed); every commit queued before a decided one is decided too.
     [[nodiscard]] auto queued() const noexcept -> std::uint64_t { return queued_.load(); }
     [[nodiscard]] auto decided() const noexcept -> std::uint64_t { return decided_.load(std::memory_order_acquire); }
+    /// The number of times a waiting commit was woken for nothing: its wait was not over and it
+    /// led no group (another waiter led first, or every queued set rested on a group in flight).
+    /// At most one per group written: a group wakes the waiters it decided and one next leader.
+    [[nodiscard]] auto idle_wakeups() const noexcept -> std::uint64_t { return idle_wakeups_.load(); }
 
 protected:
     group_commit() = default;
@@ -153,7 +161,7 @@ protected:
         std::vector<sighting_type> changed;
         changed.reserve(local.held.size());
         for (auto* s : local.held) changed.push_back({s, s->loaded_generation, 0});
-        request req{store().record_writes(local, inbox), seen, std::move(changed), 0, success(), false};
+        request req{store().record_writes(local, inbox), seen, std::move(changed), 0, success(), false, true};
         {
             const std::lock_guard lock(mutex_);
             req.ticket = queued_.load(std::memory_order_relaxed) + 1;
@@ -164,7 +172,8 @@ protected:
         std::forward<LetGo>(let_go)();
         {
             std::unique_lock lock(mutex_);
-            wait_for(lock, [&] { return req.done; });
+            waiter w{&req, 0};
+            wait_for(lock, w);
         }
         if (!req.outcome) {
             if (req.outcome.error() == errc::conflict) conflicts_.fetch_add(1, std::memory_order_relaxed);
@@ -181,7 +190,8 @@ protected:
         for (const auto& s : seen) last = std::max(last, s.ticket);
         if (last > decided()) {
             std::unique_lock lock(mutex_);
-            wait_for(lock, [&] { return decided() >= last; });
+            waiter w{nullptr, last};
+            wait_for(lock, w);
         }
         for (const auto& s : seen) {
             if (s.slot->generation.load() != s.generation) return errc::conflict;
@@ -197,17 +207,43 @@ private:
 
     auto store() noexcept -> Store& { return static_cast<Store&>(*this); }
 
-    // Waits until `ready()`, leading queued sets to the database whenever fewer groups than the
-    // store allows are being written and some queued sets can go (see take()).
-    template <class Ready>
-    void wait_for(std::unique_lock<std::mutex>& lock, Ready ready) {
-        while (!ready()) {
+    // A thread waiting in wait_for(): for its set to be decided (`req`), or for every commit up
+    // to `until` to be decided (settle()). It sleeps on its own condition variable and is woken
+    // only when that happened, or to lead the next group: a group written wakes the waiters it
+    // decided and at most one other, never the whole crowd.
+    struct waiter {
+        request* req;
+        std::uint64_t until;
+        std::mutex mutex;  // guards woken
+        std::condition_variable wake;
+        bool woken = false;
+
+        waiter(request* r, std::uint64_t u) noexcept : req(r), until(u) {}
+    };
+
+    // Whether what `w` waits for happened (under mutex_).
+    [[nodiscard]] auto ready(const waiter& w) const noexcept -> bool {
+        return w.req != nullptr ? w.req->done : decided() >= w.until;
+    }
+
+    // Whether a waiter could lead a group now (under mutex_).
+    [[nodiscard]] auto can_lead() const noexcept -> bool { return flights_.size() < in_flight_limit() && !queue_.empty(); }
+
+    // Waits until what `w` waits for happened, leading queued sets to the database whenever
+    // fewer groups than the store allows are being written and some queued sets can go (see
+    // take()).
+    void wait_for(std::unique_lock<std::mutex>& lock, waiter& w) {
+        bool woken = false;
+        while (!ready(w)) {
             flight f;
-            if (flights_.size() < in_flight_limit() && !queue_.empty()) f = take();
+            if (can_lead()) f = take();
             if (f.group.empty()) {
-                changed_.wait(lock);
+                if (woken) idle_wakeups_.fetch_add(1, std::memory_order_relaxed);
+                sleep(lock, w);
+                woken = true;
                 continue;
             }
+            woken = false;
             flights_.push_back(&f);
             lock.unlock();
             write_group(f.group);
@@ -219,8 +255,52 @@ private:
             if (!queue_.empty()) first = std::min(first, queue_.front()->ticket);
             for (const auto* other : flights_) first = std::min(first, other->group.front()->ticket);
             decided_.store(first - 1, std::memory_order_release);
-            changed_.notify_all();
+            wake_ready(lock);
         }
+    }
+
+    // Sleeps until a leader wakes `w` (registered under mutex_, which it lets go meanwhile).
+    void sleep(std::unique_lock<std::mutex>& lock, waiter& w) {
+        {
+            const std::lock_guard own(w.mutex);
+            w.woken = false;
+        }
+        sleeping_.push_back(&w);
+        lock.unlock();
+        {
+            std::unique_lock own(w.mutex);
+            w.wake.wait(own, [&] { return w.woken; });
+        }
+        lock.lock();
+    }
+
+    // After a group was written (holding `lock`): wakes every sleeper whose wait is over and,
+    // when another group could be led, one sleeper whose set is still queued (the first), to
+    // lead it. They are woken after `lock` is let go, each holding its own mutex only: a woken
+    // waiter never queues for mutex_ behind the others.
+    void wake_ready(std::unique_lock<std::mutex>& lock) {
+        std::vector<waiter*> woken;
+        bool leader = !can_lead();  // found one, or none is needed
+        for (auto it = sleeping_.begin(); it != sleeping_.end();) {
+            auto* w = *it;
+            const bool leads = !leader && w->req != nullptr && w->req->queued;
+            if (ready(*w) || leads) {
+                leader = leader || leads;
+                woken.push_back(w);
+                it = sleeping_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        lock.unlock();
+        for (auto* w : woken) {
+            // Notified holding its mutex: the waiter cannot see `woken` and return (ending its
+            // waiter) before this is done with it.
+            const std::lock_guard own(w->mutex);
+            w->woken = true;
+            w->wake.notify_one();
+        }
+        lock.lock();
     }
 
     // A group being written: its sets, and the slots of their products.
@@ -251,6 +331,7 @@ private:
                 rest.push_back(r);
                 products_of(*r, blocked);
             } else {
+                r->queued = false;
                 f.group.push_back(r);
                 products_of(*r, f.products);
             }
@@ -279,13 +360,14 @@ private:
     }
 
     std::mutex mutex_;
-    std::condition_variable changed_;  // a group was written
-    std::vector<request*> queue_;      // in ticket order
-    std::vector<flight*> flights_;     // the groups being written
+    std::vector<waiter*> sleeping_;  // the waiters asleep
+    std::vector<request*> queue_;    // in ticket order
+    std::vector<flight*> flights_;   // the groups being written
     std::atomic<std::uint64_t> queued_{0};
     std::atomic<std::uint64_t> decided_{0};
     std::atomic<std::uint64_t> conflicts_{0};
     std::atomic<std::uint64_t> transactions_{0};
+    std::atomic<std::uint64_t> idle_wakeups_{0};
 };
 
 }  // namespace allocation::detail

@@ -14,8 +14,9 @@
 //   products go at once (early lock release): the next command on a hot product runs while this
 //   one waits for the disk. The first waiter to find no leader writes every queued set in ticket
 //   order in one `BEGIN IMMEDIATE ... COMMIT`, each set in its own SAVEPOINT so that one failing
-//   set fails alone, then wakes the others: one fsync for the whole group, and each command is
-//   answered only once the transaction holding it is durable (acknowledged means durable).
+//   set fails alone, then wakes the commits it wrote (and one next leader): one fsync for the
+//   whole group, and each command is answered only once the transaction holding it is durable
+//   (acknowledged means durable).
 // - Each set: `UPDATE products SET version = ? WHERE sku = ? AND version = <loaded>` (no row:
 //   errc::conflict), then the tracked changes (batches, allocations: the allocations_view read
 //   model is a view of them), the events (outbox) and the inbox records. A product read but not changed has its
