@@ -25,6 +25,7 @@
 #include <span>         // span
 #include <string>       // string, to_string
 #include <string_view>  // string_view
+#include <tuple>        // apply
 #include <unordered_map>  // unordered_map
 #include <unordered_set>  // unordered_set
 #include <utility>      // move
@@ -308,27 +309,37 @@ inline constexpr std::array<write_definition, 13> write_definitions = {{
     {"allocation_record_processed", "INSERT INTO inbox (message_id, result) VALUES ($1, $2)"},
 }};
 
-/// Prepares the write statements on `c`, each the first time only (libpqxx remembers which a
-/// connection has). Call it before running SQL text made by execute() on `c`, once the schema
-/// exists. Throws what libpqxx throws.
-inline void prepare_writes(pqxx::connection& c) {
-    for (const auto& [name, text] : write_definitions) {
+/// Prepares `definitions` on `c`, each the first time only (libpqxx remembers which a
+/// connection has). Throws what libpqxx throws.
+template <std::size_t N>
+void prepare(pqxx::connection& c, const std::array<write_definition, N>& definitions) {
+    for (const auto& [name, text] : definitions) {
         const std::string key(name);
         c.prepare(key, std::string(text));
         c.prepare_now(key);
     }
 }
 
-/// Appends to `out` the statement that runs write statement `w` with `args` (SQL literals, or
-/// values formatted as they are: integers).
+/// Prepares the write statements on `c` (see prepare()). Call it before running SQL text made by
+/// execute() on `c`, once the schema exists.
+inline void prepare_writes(pqxx::connection& c) { prepare(c, write_definitions); }
+
+/// Appends to `out` the statement that runs the prepared statement `name` with `args` (SQL
+/// literals, or values formatted as they are: integers).
 template <class... Args>
-void execute(std::string& out, write_statement w, const Args&... args) {
+void execute(std::string& out, std::string_view name, const Args&... args) {
     out += "EXECUTE ";
-    out += write_definitions[static_cast<std::size_t>(w)].name;
+    out += name;
     out += '(';
     const char* separator = "";
     ((fmt::format_to(std::back_inserter(out), "{}{}", separator, args), separator = ", "), ...);
     out += ");\n";
+}
+
+/// Appends to `out` the statement that runs write statement `w` with `args`.
+template <class... Args>
+void execute(std::string& out, write_statement w, const Args&... args) {
+    execute(out, write_definitions[static_cast<std::size_t>(w)].name, args...);
 }
 
 /// Appends to `out` the inbox row of message `id` with its result `text`.
@@ -663,11 +674,7 @@ template <class Traits>
 template <class Traits>
 void prepare_rows(pqxx::connection& c) {
     prepare_writes(c);
-    for (const auto& [name, text] : rows_definitions<Traits>()) {
-        const std::string key(name);
-        c.prepare(key, std::string(text));
-        c.prepare_now(key);
-    }
+    prepare(c, rows_definitions<Traits>());
 }
 
 /// An array literal being written: its elements' texts, quoted for the array syntax.
@@ -739,15 +746,8 @@ auto rows_sql(pqxx::connection& c, std::span<const set_rows* const> sets, std::s
             std::size_t column = 0;
             (columns[column++].add(row->*fields), ...);
         }
-        out += "EXECUTE ";
-        out += rows_definitions<Traits>()[i].name;
-        const char* separator = "(";
-        for (const auto& column : columns) {
-            out += separator;
-            out += column.sql(c);
-            separator = ", ";
-        }
-        out += ");\n";
+        std::apply([&](const auto&... column) { execute(out, rows_definitions<Traits>()[i].name, column.sql(c)...); },
+                   columns);
     };
     using product_row = set_rows::product_row;
     using allocation_row = set_rows::allocation_row;

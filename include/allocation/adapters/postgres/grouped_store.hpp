@@ -74,8 +74,8 @@ namespace detail {
 
 /// The writes of one commit of a grouped store: as rows when they carry its changes (written
 /// with those of the other commits of its group, see record_rows()), else as SQL text; and for
-/// each product it holds or adds the SQL literal of its SKU and the version the database must
-/// have (none: the product is added and must not exist).
+/// each product it holds or adds the text of its SKU and the version the database must have
+/// (none: the product is added and must not exist).
 struct grouped_writes {
     struct check {
         std::string sku;
@@ -202,20 +202,20 @@ private:
     auto record_writes(allocation::detail::held_products<Product>& local, allocation::detail::staged_inbox& inbox)
         -> writes_type {
         writes_type w;
-        // Quoting needs a connection (its encoding); no round trip is made.
+        for (auto* s : local.held) w.checks.push_back({detail::id_text(s->product->sku()), s->product->checkpoint_version()});
+        for (const auto& p : local.added) w.checks.push_back({detail::id_text(p->sku()), std::nullopt});
+        w.as_rows = local.added.empty();
+        for (auto* s : local.held) {
+            if (!w.as_rows) break;
+            w.as_rows = detail::record_rows(*s->product, s->product->checkpoint_version(), w.rows);
+        }
+        if (w.as_rows) {
+            for (const auto& [id, text] : inbox.entries()) w.rows.inbox.push_back({id, text});
+            return w;
+        }
+        w.rows = {};
+        // SQL text needs a connection to quote its literals (their encoding); no round trip is made.
         auto made = detail::with_connection(*pool_, [&](pqxx::connection& c) {
-            for (auto* s : local.held) w.checks.push_back({detail::sql(c, s->product->sku()), s->product->checkpoint_version()});
-            for (const auto& p : local.added) w.checks.push_back({detail::sql(c, p->sku()), std::nullopt});
-            w.as_rows = local.added.empty();
-            for (auto* s : local.held) {
-                if (!w.as_rows) break;
-                w.as_rows = detail::record_rows(*s->product, s->product->checkpoint_version(), w.rows);
-            }
-            if (w.as_rows) {
-                for (const auto& [id, text] : inbox.entries()) w.rows.inbox.push_back({id, text});
-                return;
-            }
-            w.rows = {};
             for (auto* s : local.held) {
                 const Product& p = *s->product;
                 detail::write_product_sql(c, p, false, p.checkpoint_version(), w.sql);
@@ -257,12 +257,12 @@ private:
     // savepoint, still holding the locks, so that only the guilty one fails. A connection left in
     // an unknown state is discarded (`c` becomes null; the sets not decided then fail).
     void write_group(std::unique_ptr<pqxx::connection>& c, batch_type& batch) {
-        std::unordered_map<std::string, std::optional<std::uint64_t>> stored;  // by SKU literal
+        std::unordered_map<std::string, std::optional<std::uint64_t>> stored;  // by SKU text
         std::string keys;
         for (std::size_t i = 0; i < batch.size(); ++i) {
             if (!batch.ok(i)) continue;
             for (const auto& ch : batch.writes(i).checks) {
-                if (stored.emplace(ch.sku, std::nullopt).second) keys += (keys.empty() ? "" : ", ") + ch.sku;
+                if (stored.emplace(ch.sku, std::nullopt).second) keys += (keys.empty() ? "" : ", ") + detail::quote(*c, ch.sku);
             }
         }
         const bool began = attempt(c, batch, [&] {
@@ -274,7 +274,7 @@ private:
                     *c, fmt::format("BEGIN;\nSELECT sku, version FROM products WHERE sku IN ({}) ORDER BY sku FOR UPDATE",
                                     keys));
                 for (const auto& row : rows) {
-                    stored[detail::sql(*c, detail::read_id<sku_type>(row[0]))] = row[1].as<std::uint64_t>();
+                    stored[detail::id_text(detail::read_id<sku_type>(row[0]))] = row[1].as<std::uint64_t>();
                 }
             }
         });
